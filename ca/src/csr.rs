@@ -1,0 +1,420 @@
+//! PKCS#10 parsing and proof of possession, done by hand (see the crate docs).
+//!
+//! rcgen's request parser refuses what real clients send (RSA-1024 keys, unknown
+//! extensions, P-384 keys signed with SHA-256), so the request is parsed with
+//! x509-parser and its signature is checked here over the raw
+//! `CertificationRequestInfo`:
+//!
+//! - RSA PKCS#1 v1.5 with SHA-1/256/384/512, through the `rsa` crate, for any modulus
+//!   size up to 16384 bits: an RSA-512 request verifies and is then refused by the key
+//!   policy, not reported as a bad signature.
+//! - ECDSA on P-256 and P-384 with SHA-256 or SHA-384, in any pairing, through ring.
+//!
+//! Refused as [`CsrError::Malformed`] (`bad-csr`): RSA-PSS, ECDSA with SHA-1 or SHA-512,
+//! and any other signature algorithm. Refused as [`CsrError::KeyPolicy`]: key types
+//! other than RSA and ECDSA P-256/P-384 (they cannot be checked, let alone certified).
+//!
+//! Input is PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`), DER, or the bare
+//! base64 that Internet Explorer's enrollment control hands to a page.
+//! Attributes and requested extensions are never looked at, so unknown ones do no harm.
+
+use crate::{CsrError, KeySpec};
+use ring::signature::{self as ring_sig, UnparsedPublicKey};
+use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use std::fmt;
+use std::str::FromStr;
+use x509_parser::certification_request::X509CertificationRequest;
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey;
+
+/// The largest RSA modulus whose signature is checked; bigger keys are refused unseen
+/// so a request cannot make the service do arbitrarily large arithmetic.
+const RSA_MAX_BITS: usize = 16384;
+
+const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+
+/// The hash of a request's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureHash {
+    /// SHA-1 (what old Windows CSPs sign with).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl fmt::Display for SignatureHash {
+    /// `SHA-1`, `SHA-256`, ...: as a person names them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureHash::Sha1 => "SHA-1",
+            SignatureHash::Sha256 => "SHA-256",
+            SignatureHash::Sha384 => "SHA-384",
+            SignatureHash::Sha512 => "SHA-512",
+        })
+    }
+}
+
+impl FromStr for SignatureHash {
+    type Err = String;
+
+    /// `sha1`, `sha256`, `sha384`, `sha512` (as profiles write them).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sha1" => Ok(SignatureHash::Sha1),
+            "sha256" => Ok(SignatureHash::Sha256),
+            "sha384" => Ok(SignatureHash::Sha384),
+            "sha512" => Ok(SignatureHash::Sha512),
+            _ => Err(format!("unknown hash {s:?} (sha1, sha256, sha384, sha512)")),
+        }
+    }
+}
+
+/// A request whose signature verified. Only the key is kept: the CA decides the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRequest {
+    /// The DER SubjectPublicKeyInfo, exactly as the request carried it.
+    pub spki_der: Vec<u8>,
+    /// The kind and size of the key.
+    pub key: KeySpec,
+    /// The hash the request was signed with.
+    pub signature_hash: SignatureHash,
+}
+
+/// The signature schemes this module can check.
+#[derive(Debug, Clone, Copy)]
+enum SigAlg {
+    Rsa(SignatureHash),
+    Ecdsa(SignatureHash),
+}
+
+fn signature_algorithm(oid: &str) -> Result<SigAlg, CsrError> {
+    Ok(match oid {
+        "1.2.840.113549.1.1.5" => SigAlg::Rsa(SignatureHash::Sha1),
+        "1.2.840.113549.1.1.11" => SigAlg::Rsa(SignatureHash::Sha256),
+        "1.2.840.113549.1.1.12" => SigAlg::Rsa(SignatureHash::Sha384),
+        "1.2.840.113549.1.1.13" => SigAlg::Rsa(SignatureHash::Sha512),
+        "1.2.840.10045.4.3.2" => SigAlg::Ecdsa(SignatureHash::Sha256),
+        "1.2.840.10045.4.3.3" => SigAlg::Ecdsa(SignatureHash::Sha384),
+        "1.2.840.113549.1.1.10" => {
+            return Err(CsrError::Malformed("RSA-PSS signatures are not supported".into()))
+        }
+        "1.2.840.10045.4.1" => {
+            return Err(CsrError::Malformed("ECDSA with SHA-1 is not supported".into()))
+        }
+        "1.2.840.10045.4.3.4" => {
+            return Err(CsrError::Malformed("ECDSA with SHA-512 is not supported".into()))
+        }
+        other => {
+            return Err(CsrError::Malformed(format!("unsupported signature algorithm {other}")))
+        }
+    })
+}
+
+/// Parses a PEM or DER PKCS#10 request and verifies its signature.
+pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
+    let der = to_der(bytes)?;
+    let (rest, csr) = X509CertificationRequest::from_der(&der)
+        .map_err(|e| CsrError::Malformed(format!("cannot parse the request: {e}")))?;
+    if !rest.is_empty() {
+        return Err(CsrError::Malformed(format!("{} bytes after the request", rest.len())));
+    }
+    let info = &csr.certification_request_info;
+    let spki = &info.subject_pki;
+    let sig_alg = signature_algorithm(&csr.signature_algorithm.algorithm.to_id_string())?;
+    let signature: &[u8] = &csr.signature_value.data;
+    let message = info.raw;
+
+    let key_oid = spki.algorithm.algorithm.to_id_string();
+    let (key, signature_hash) = match key_oid.as_str() {
+        OID_RSA_ENCRYPTION => {
+            let SigAlg::Rsa(hash) = sig_alg else {
+                return Err(CsrError::SignatureInvalid("an RSA key with an ECDSA signature".into()));
+            };
+            let bits = verify_rsa(spki, hash, message, signature)?;
+            (KeySpec::Rsa(bits), hash)
+        }
+        OID_EC_PUBLIC_KEY => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string())
+                .ok_or_else(|| CsrError::Malformed("an EC key without a named curve".into()))?;
+            let key = match curve.as_str() {
+                OID_P256 => KeySpec::EcdsaP256,
+                OID_P384 => KeySpec::EcdsaP384,
+                other => {
+                    return Err(CsrError::KeyPolicy(format!(
+                        "ECDSA key on curve {other}: only P-256 and P-384 are supported"
+                    )))
+                }
+            };
+            let SigAlg::Ecdsa(hash) = sig_alg else {
+                return Err(CsrError::SignatureInvalid("an ECDSA key with an RSA signature".into()));
+            };
+            verify_ecdsa(key, hash, &spki.subject_public_key.data, message, signature)?;
+            (key, hash)
+        }
+        other => {
+            return Err(CsrError::KeyPolicy(format!(
+                "{} keys are not supported: only RSA and ECDSA P-256/P-384",
+                key_algorithm_name(other)
+            )))
+        }
+    };
+    Ok(CertRequest { spki_der: spki.raw.to_vec(), key, signature_hash })
+}
+
+fn key_algorithm_name(oid: &str) -> String {
+    match oid {
+        "1.3.101.112" => "Ed25519".into(),
+        "1.3.101.113" => "Ed448".into(),
+        "1.2.840.10040.4.1" => "DSA".into(),
+        "1.2.840.113549.1.1.10" => "RSA-PSS".into(),
+        other => format!("algorithm {other}"),
+    }
+}
+
+/// Verifies an RSA PKCS#1 v1.5 signature and returns the modulus size in bits.
+fn verify_rsa(
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+    hash: SignatureHash,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<u32, CsrError> {
+    let Ok(PublicKey::RSA(parsed)) = spki.parsed() else {
+        return Err(CsrError::Malformed("the RSA public key does not parse".into()));
+    };
+    let n = BigUint::from_bytes_be(parsed.modulus);
+    let bits = n.bits();
+    if bits > RSA_MAX_BITS {
+        return Err(CsrError::KeyPolicy(format!("RSA-{bits} key: larger than RSA-{RSA_MAX_BITS}")));
+    }
+    let key = RsaPublicKey::new_with_max_size(n, BigUint::from_bytes_be(parsed.exponent), RSA_MAX_BITS)
+        .map_err(|e| CsrError::Malformed(format!("unusable RSA public key: {e}")))?;
+    let (scheme, digest) = match hash {
+        SignatureHash::Sha1 => (Pkcs1v15Sign::new::<Sha1>(), Sha1::digest(message).to_vec()),
+        SignatureHash::Sha256 => (Pkcs1v15Sign::new::<Sha256>(), Sha256::digest(message).to_vec()),
+        SignatureHash::Sha384 => (Pkcs1v15Sign::new::<Sha384>(), Sha384::digest(message).to_vec()),
+        SignatureHash::Sha512 => (Pkcs1v15Sign::new::<Sha512>(), Sha512::digest(message).to_vec()),
+    };
+    key.verify(scheme, &digest, signature)
+        .map_err(|_| CsrError::SignatureInvalid(format!("RSA-{bits} with {hash}")))?;
+    u32::try_from(bits).map_err(|_| CsrError::Malformed("RSA modulus size out of range".into()))
+}
+
+fn verify_ecdsa(
+    key: KeySpec,
+    hash: SignatureHash,
+    point: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CsrError> {
+    let alg: &dyn ring_sig::VerificationAlgorithm = match (key, hash) {
+        (KeySpec::EcdsaP256, SignatureHash::Sha256) => &ring_sig::ECDSA_P256_SHA256_ASN1,
+        (KeySpec::EcdsaP256, SignatureHash::Sha384) => &ring_sig::ECDSA_P256_SHA384_ASN1,
+        (KeySpec::EcdsaP384, SignatureHash::Sha256) => &ring_sig::ECDSA_P384_SHA256_ASN1,
+        (KeySpec::EcdsaP384, SignatureHash::Sha384) => &ring_sig::ECDSA_P384_SHA384_ASN1,
+        _ => return Err(CsrError::Malformed(format!("ECDSA with {hash} is not supported"))),
+    };
+    UnparsedPublicKey::new(alg, point)
+        .verify(message, signature)
+        .map_err(|_| CsrError::SignatureInvalid(format!("{key} with {hash}")))
+}
+
+/// PEM, bare base64 or DER to DER.
+fn to_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
+    let text = std::str::from_utf8(bytes).ok().map(str::trim);
+    match text {
+        _ if bytes.is_empty() => Err(CsrError::Malformed("the request is empty".into())),
+        Some("") => Err(CsrError::Malformed("the request is empty".into())),
+        Some(t) if t.contains("-----BEGIN") => from_pem(t),
+        Some(t) if looks_like_base64(t) => {
+            // Internet Explorer's enrollment control returns the request as bare base64.
+            let wrapped = format!("-----BEGIN CERTIFICATE REQUEST-----\n{t}\n-----END CERTIFICATE REQUEST-----\n");
+            from_pem(&wrapped)
+        }
+        _ if bytes.first() == Some(&0x30) => Ok(bytes.to_vec()),
+        _ => Err(CsrError::Malformed("neither PEM nor DER".into())),
+    }
+}
+
+fn looks_like_base64(text: &str) -> bool {
+    text.len() >= 16
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ' | b'\t'))
+}
+
+fn from_pem(text: &str) -> Result<Vec<u8>, CsrError> {
+    let blocks = pem::parse_many(text).map_err(|e| CsrError::Malformed(format!("bad PEM: {e}")))?;
+    let [block] = blocks.as_slice() else {
+        return Err(CsrError::Malformed(format!("{} PEM blocks where one request was expected", blocks.len())));
+    };
+    match block.tag() {
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(block.contents().to_vec()),
+        other => Err(CsrError::Malformed(format!("a PEM {other:?}, not a CERTIFICATE REQUEST"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Profile;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/../fixtures/csr/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn parsed(name: &str) -> CertRequest {
+        parse_csr(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn profile(name: &str) -> Profile {
+        Profile::builtin(name).unwrap_or_else(|| panic!("{name} is built in"))
+    }
+
+    #[test]
+    fn every_good_fixture_parses_to_its_key_and_hash() {
+        for (name, key, hash) in [
+            ("rsa512.csr.pem", KeySpec::Rsa(512), SignatureHash::Sha256),
+            ("rsa1024.csr.pem", KeySpec::Rsa(1024), SignatureHash::Sha256),
+            ("rsa1024-sha1.csr.pem", KeySpec::Rsa(1024), SignatureHash::Sha1),
+            ("rsa1024-windows.csr.pem", KeySpec::Rsa(1024), SignatureHash::Sha256),
+            ("rsa2048.csr.pem", KeySpec::Rsa(2048), SignatureHash::Sha256),
+            ("p256.csr.pem", KeySpec::EcdsaP256, SignatureHash::Sha256),
+            ("p384.csr.pem", KeySpec::EcdsaP384, SignatureHash::Sha384),
+            ("p384-sha256.csr.pem", KeySpec::EcdsaP384, SignatureHash::Sha256),
+        ] {
+            let req = parsed(name);
+            assert_eq!((req.key, req.signature_hash), (key, hash), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_spki_is_kept_byte_for_byte() {
+        let pem_text = String::from_utf8(fixture("rsa1024.csr.pem")).unwrap_or_default();
+        let der = pem::parse(pem_text).map(|p| p.into_contents()).unwrap_or_default();
+        let req = parsed("rsa1024.csr.pem");
+        assert!(!req.spki_der.is_empty());
+        assert!(der.windows(req.spki_der.len()).any(|w| w == req.spki_der.as_slice()));
+        assert_eq!(req.spki_der[0], 0x30);
+    }
+
+    #[test]
+    fn a_flipped_signature_byte_is_an_invalid_signature() {
+        assert!(matches!(
+            parse_csr(&fixture("rsa1024-tampered.csr.pem")),
+            Err(CsrError::SignatureInvalid(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert!(matches!(parse_csr(&fixture("garbage.csr")), Err(CsrError::Malformed(_))));
+    }
+
+    #[test]
+    fn empty_input_is_malformed() {
+        assert!(matches!(parse_csr(b""), Err(CsrError::Malformed(_))));
+        assert!(matches!(parse_csr(b"  \n"), Err(CsrError::Malformed(_))));
+    }
+
+    #[test]
+    fn der_works_and_trailing_bytes_after_it_are_malformed() {
+        let text = String::from_utf8(fixture("p256.csr.pem")).unwrap_or_default();
+        let mut der = pem::parse(text).map(|p| p.into_contents()).unwrap_or_default();
+        assert_eq!(parse_csr(&der).map(|r| r.key), Ok(KeySpec::EcdsaP256));
+        der.push(0);
+        assert!(matches!(parse_csr(&der), Err(CsrError::Malformed(_))));
+    }
+
+    #[test]
+    fn truncated_der_is_malformed() {
+        let text = String::from_utf8(fixture("rsa1024.csr.pem")).unwrap_or_default();
+        let der = pem::parse(text).map(|p| p.into_contents()).unwrap_or_default();
+        for len in [1, 2, 10, der.len() / 2, der.len() - 1] {
+            assert!(matches!(parse_csr(&der[..len]), Err(CsrError::Malformed(_))), "{len}");
+        }
+    }
+
+    #[test]
+    fn the_new_certificate_request_label_and_bare_base64_are_accepted() {
+        let text = String::from_utf8(fixture("rsa1024.csr.pem")).unwrap_or_default();
+        let renamed = text.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
+        assert_eq!(parse_csr(renamed.as_bytes()).map(|r| r.key), Ok(KeySpec::Rsa(1024)));
+        let bare: String = text.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\r\n");
+        assert_eq!(parse_csr(bare.as_bytes()).map(|r| r.key), Ok(KeySpec::Rsa(1024)));
+    }
+
+    #[test]
+    fn a_pem_with_another_label_is_malformed() {
+        let cert = std::fs::read(format!("{}/../fixtures/root.cert.pem", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_default();
+        let key = fixture("rsa1024.key.pem");
+        for input in [cert, key] {
+            let err = parse_csr(&input);
+            assert!(matches!(err, Err(CsrError::Malformed(ref m)) if m.contains("not a CERTIFICATE REQUEST")), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn two_requests_in_one_body_are_malformed() {
+        let mut both = fixture("rsa1024.csr.pem");
+        both.extend(fixture("p256.csr.pem"));
+        assert!(matches!(parse_csr(&both), Err(CsrError::Malformed(_))));
+    }
+
+    #[test]
+    fn webra2_accepts_exactly_the_rsa_1024_requests() {
+        let p = profile("webra2");
+        for name in ["rsa1024.csr.pem", "rsa1024-sha1.csr.pem", "rsa1024-windows.csr.pem"] {
+            assert_eq!(p.check_request(&parsed(name)), Ok(()), "{name}");
+        }
+        for name in ["rsa512.csr.pem", "rsa2048.csr.pem", "p256.csr.pem", "p384.csr.pem", "p384-sha256.csr.pem"] {
+            assert!(matches!(p.check_request(&parsed(name)), Err(CsrError::KeyPolicy(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn modern_accepts_rsa_2048_and_both_curves_and_refuses_rsa_1024() {
+        let p = profile("modern");
+        for name in ["rsa2048.csr.pem", "p256.csr.pem", "p384.csr.pem", "p384-sha256.csr.pem"] {
+            assert_eq!(p.check_request(&parsed(name)), Ok(()), "{name}");
+        }
+        for name in ["rsa512.csr.pem", "rsa1024.csr.pem", "rsa1024-sha1.csr.pem", "rsa1024-windows.csr.pem"] {
+            assert!(matches!(p.check_request(&parsed(name)), Err(CsrError::KeyPolicy(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn rsa_512_is_refused_by_policy_with_a_readable_message() {
+        assert_eq!(
+            profile("webra2").check_request(&parsed("rsa512.csr.pem")),
+            Err(CsrError::KeyPolicy("RSA-512 key: this profile accepts RSA-1024 only".into()))
+        );
+    }
+
+    #[test]
+    fn a_mangled_request_never_panics() {
+        let text = String::from_utf8(fixture("rsa1024-windows.csr.pem")).unwrap_or_default();
+        let der = pem::parse(text).map(|p| p.into_contents()).unwrap_or_default();
+        for i in 0..der.len() {
+            let mut bad = der.clone();
+            bad[i] ^= 0x55;
+            assert!(parse_csr(&bad).is_err(), "byte {i} flipped still verifies");
+        }
+    }
+}

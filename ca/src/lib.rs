@@ -1,0 +1,32 @@
+//! The certificate authority of webra2-mock.
+//!
+//! It knows profiles, PKCS#10 requests, the root and how to issue; it knows
+//! nothing of HTTP or SQL. The server wraps it, the tests call it directly.
+//!
+//! API CONTRACT (the server codes against exactly these names):
+//! - [`Profile`]: `Profile::load(name_or_path)`, `Profile::builtin(name)`,
+//!   `Profile::from_toml(text)`, fields `name`, `site_csp`, `site_key_length`,
+//!   `accepted_keys()`, `not_after(mail_sent_at, issued_at)`, `subject(user_id, email)`.
+//! - [`parse_csr`]: PEM or DER bytes to a verified [`CertRequest`].
+//! - [`Profile::check_request`]: the key policy.
+//! - [`Root`]: `Root::fixture()`, `Root::from_pem(cert, key)`, `Root::generate()`,
+//!   `cert_der()`, `cert_pem()`, `key_pem()`, `sha1_fingerprint()`, `sha256_fingerprint()`, `subject()`.
+//! - [`Ca`]: `Ca::new(root, profile, crl_url)`, `issue(&IssueRequest)`, `issue_server_cert(hosts, now)`.
+//! - [`pkcs7_certs_only`].
+
+mod csr;
+mod error;
+mod issue;
+mod pkcs7;
+mod profile;
+mod root;
+mod validity;
+
+pub use csr::{parse_csr, CertRequest, SignatureHash};
+pub use error::{CaError, CsrError};
+pub use issue::{Ca, IssueRequest, IssuedCert, ServerCert};
+pub use pkcs7::pkcs7_certs_only;
+pub use profile::Profile;
+pub use root::Root;
+pub use validity::add_calendar_years;
+pub use webra2_wire::KeySpec;

@@ -1,0 +1,34 @@
+//! The user's side of the webra2 issuance manual, as a library.
+//!
+//! [`issue`] walks the issuance site's steps the way a user following the manual
+//! does (auth password, key, root CA with its fingerprint, client certificate,
+//! confirmation page) and checks every point the manual asks the user to check,
+//! returning a [`Report`] with one [`Step`] per point. [`e2e`] prepares an
+//! enrollment through the admin listener first and reads the mail like the user
+//! would. [`inspect`] shows a certificate the way the Windows certificate dialog's
+//! 全般 tab does. The client knows the service only through `webra2-wire`; its
+//! checks (notably the two-year rule) are its own, so it can serve as an
+//! independent oracle of the mock CA.
+
+mod certs;
+mod e2e;
+mod error;
+mod http;
+mod inspect;
+mod issue;
+mod keys;
+mod report;
+mod store;
+pub mod tls;
+
+pub use certs::{
+    fixture_root_sha1, jst_date, normalize_sha1, parse_http_date, parse_mail_sent_at,
+    plus_two_years_jst, CertFormat,
+};
+pub use e2e::{e2e, E2eOptions};
+pub use error::ClientError;
+pub use inspect::{inspect, Inspection, PathStatus};
+pub use issue::{issue, IssueOptions};
+pub use keys::ClientKey;
+pub use report::{NoProgress, Progress, Report, Status, Step, TerminalProgress};
+pub use webra2_wire::{KeySpec, Kind};

@@ -1,0 +1,226 @@
+//! The report of a run: one [`Step`] per point of the manual, and the
+//! [`Progress`] sinks that show steps as they finish.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::Write;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// The outcome of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The step did what the manual says.
+    Pass,
+    /// The step failed; the detail says why.
+    Fail,
+    /// The step could not be checked (e.g. no user id given); not a failure.
+    Skip,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        })
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The manual's numbering (`1`, `2`, `3-1`, `3-A`, `4`).
+    pub id: String,
+    /// What the step is, in the manual's words.
+    pub title: String,
+    /// PASS, FAIL or SKIP.
+    pub status: Status,
+    /// What was seen, or why it failed or was skipped.
+    pub detail: String,
+    /// How long the step took.
+    pub elapsed_ms: u64,
+}
+
+impl Step {
+    /// The step as one terminal line: `[3-A] 発行先 ... PASS U0001`.
+    pub fn line(&self) -> String {
+        if self.detail.is_empty() {
+            format!("[{}] {} ... {}", self.id, self.title, self.status)
+        } else {
+            format!(
+                "[{}] {} ... {} {}",
+                self.id, self.title, self.status, self.detail
+            )
+        }
+    }
+}
+
+/// The whole run, as `--json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `true` when no step failed (skipped steps do not count as failures).
+    pub ok: bool,
+    /// Every step, in the order they ran.
+    pub steps: Vec<Step>,
+    /// The serial of the certificate issued, once known (upper-case hex).
+    pub serial: Option<String>,
+    /// The user id the run was for, if known.
+    pub user_id: Option<String>,
+    /// The SHA-1 fingerprint of the root downloaded, in five groups.
+    pub root_sha1: Option<String>,
+    /// The certificate's notBefore.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub not_before: Option<OffsetDateTime>,
+    /// The certificate's notAfter.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
+    /// The store directory.
+    pub store: Option<String>,
+    /// How long the whole run took.
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// The step with this id, if it ran.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}
+
+/// Where steps and progress notes go while a run is under way.
+pub trait Progress: Send + Sync {
+    /// A step has finished.
+    fn step(&self, s: &Step);
+    /// Something is taking a while (e.g. generating an RSA key).
+    fn note(&self, msg: &str);
+}
+
+/// Shows nothing (for `--json` and for tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn step(&self, _s: &Step) {}
+    fn note(&self, _msg: &str) {}
+}
+
+/// Prints each step as a line on stdout and notes on stderr.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TerminalProgress;
+
+impl Progress for TerminalProgress {
+    fn step(&self, s: &Step) {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (e.g. `| head`) must not abort the run.
+        let _ = writeln!(out, "{}", s.line());
+    }
+
+    fn note(&self, msg: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "  ... {msg}");
+    }
+}
+
+/// Collects steps for a run and forwards them to a [`Progress`].
+pub(crate) struct Recorder<'p> {
+    progress: &'p dyn Progress,
+    started: Instant,
+    step_started: Instant,
+    pub(crate) report: Report,
+}
+
+impl<'p> Recorder<'p> {
+    pub(crate) fn new(progress: &'p dyn Progress) -> Self {
+        let now = Instant::now();
+        Self {
+            progress,
+            started: now,
+            step_started: now,
+            report: Report {
+                ok: true,
+                steps: Vec::new(),
+                serial: None,
+                user_id: None,
+                root_sha1: None,
+                not_before: None,
+                not_after: None,
+                store: None,
+                elapsed_ms: 0,
+            },
+        }
+    }
+
+    /// Starts timing the next step.
+    pub(crate) fn begin(&mut self) {
+        self.step_started = Instant::now();
+    }
+
+    pub(crate) fn note(&self, msg: &str) {
+        self.progress.note(msg);
+    }
+
+    pub(crate) fn progress(&self) -> &'p dyn Progress {
+        self.progress
+    }
+
+    /// Records a step that started at the last [`Recorder::begin`].
+    pub(crate) fn record(&mut self, id: &str, title: &str, status: Status, detail: impl Into<String>) {
+        let step = Step {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            elapsed_ms: millis(self.step_started.elapsed()),
+        };
+        if status == Status::Fail {
+            self.report.ok = false;
+        }
+        self.progress.step(&step);
+        self.report.steps.push(step);
+        self.step_started = Instant::now();
+    }
+
+    pub(crate) fn pass(&mut self, id: &str, title: &str, detail: impl Into<String>) {
+        self.record(id, title, Status::Pass, detail);
+    }
+
+    pub(crate) fn fail(&mut self, id: &str, title: &str, detail: impl Into<String>) {
+        self.record(id, title, Status::Fail, detail);
+    }
+
+    pub(crate) fn skip(&mut self, id: &str, title: &str, detail: impl Into<String>) {
+        self.record(id, title, Status::Skip, detail);
+    }
+
+    /// Records PASS or FAIL from a result.
+    pub(crate) fn outcome<T>(
+        &mut self,
+        id: &str,
+        title: &str,
+        result: Result<T, String>,
+        detail: impl FnOnce(&T) -> String,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => {
+                let d = detail(&value);
+                self.pass(id, title, d);
+                Some(value)
+            }
+            Err(reason) => {
+                self.fail(id, title, reason);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Report {
+        self.report.elapsed_ms = millis(self.started.elapsed());
+        self.report
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

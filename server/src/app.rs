@@ -1,0 +1,169 @@
+//! Wiring: bind the three listeners, open the store, load the CA, serve.
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::store::SqliteStore;
+use crate::{confirm, http};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use webra2_ca::{Ca, Profile, Root};
+
+/// A built, bound, not yet serving instance of the mock CA.
+pub struct Application {
+    public: TcpListener,
+    admin: TcpListener,
+    confirm: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+}
+
+/// The URL a listener is reached at: its bound IP, or `localhost` when bound to any.
+fn base_url(scheme: &str, addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("{scheme}://localhost:{}", addr.port())
+    } else {
+        format!("{scheme}://{addr}")
+    }
+}
+
+impl Application {
+    /// Binds every listener (port 0 picks a free one), opens the store and loads
+    /// the CA, with the service clock following real time.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::real()).await
+    }
+
+    /// As [`Application::build`], with a given clock (tests fix it).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let bind = |addr: SocketAddr, what: &'static str| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot bind the {what} listener to {addr}: {e}"))
+        };
+        let public = bind(settings.public_addr, "public").await?;
+        let admin = bind(settings.admin_addr, "admin").await?;
+        let confirm_listener = bind(settings.confirm_addr, "confirm").await?;
+
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| base_url("http", public.local_addr().unwrap_or(settings.public_addr)))
+            .trim_end_matches('/')
+            .to_owned();
+        let confirm_url = settings.confirm_url.clone().unwrap_or_else(|| {
+            let addr = confirm_listener.local_addr().unwrap_or(settings.confirm_addr);
+            format!("{}/confirm", base_url("https", addr))
+        });
+
+        let store = SqliteStore::connect(&settings.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
+        let profile = Profile::load(&settings.profile)?;
+        let root = Root::fixture();
+        let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
+        let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
+
+        let state = AppState {
+            store: Arc::new(store),
+            ca,
+            clock,
+            settings: Arc::new(settings),
+            public_url,
+            confirm_url,
+        };
+        Ok(Self {
+            public,
+            admin,
+            confirm: confirm_listener,
+            tls,
+            state,
+        })
+    }
+
+    /// The shared state (store, CA, clock).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The public listener's bound address.
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public.local_addr().unwrap_or(self.state.settings.public_addr)
+    }
+
+    /// The admin listener's bound address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.local_addr().unwrap_or(self.state.settings.admin_addr)
+    }
+
+    /// The confirm listener's bound address.
+    pub fn confirm_addr(&self) -> SocketAddr {
+        self.confirm.local_addr().unwrap_or(self.state.settings.confirm_addr)
+    }
+
+    /// The public base URL users are sent to.
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// The admin API's base URL.
+    pub fn admin_url(&self) -> String {
+        base_url("http", self.admin_addr())
+    }
+
+    /// The confirmation page's URL.
+    pub fn confirm_url(&self) -> &str {
+        &self.state.confirm_url
+    }
+
+    /// The one line printed on stdout once every listener is bound.
+    pub fn ready_line(&self) -> String {
+        let root = self.state.ca.root();
+        format!(
+            "webra2-mock ready public={} admin={} confirm={} profile={} root=fixture root_sha1=\"{}\" db={}",
+            self.public_url(),
+            self.admin_url(),
+            self.confirm_url(),
+            self.state.ca.profile().name,
+            root.sha1_fingerprint(),
+            self.state.settings.db,
+        )
+    }
+
+    /// Serves all three listeners until `shutdown` resolves.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let public = axum::serve(self.public, http::public_router(self.state.clone()))
+            .with_graceful_shutdown(stopped(rx.clone()));
+        let admin = axum::serve(self.admin, http::admin_router(self.state.clone()))
+            .with_graceful_shutdown(stopped(rx.clone()));
+        let confirm = confirm::serve(
+            self.confirm,
+            self.tls,
+            confirm::router(self.state.clone()),
+            stopped(rx),
+        );
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        });
+        let (p, a, c) = tokio::join!(
+            async { public.await },
+            async { admin.await },
+            confirm
+        );
+        p?;
+        a?;
+        c?;
+        Ok(())
+    }
+}

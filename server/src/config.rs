@@ -1,0 +1,245 @@
+//! Configuration: one typed struct with defaults, read from flags, `WEBRA2_*`
+//! environment variables and an optional TOML file, in that order of precedence.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The `webra2-mock` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "webra2-mock",
+    version,
+    about = "A mock of the webra2 client-certificate issuance site (mock CA, admin API, confirmation page)",
+    long_about = None
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the public, admin and confirm listeners until interrupted.
+    Serve(ServeArgs),
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// `serve` flags. Every flag is also an environment variable and a key of the
+/// config file (same name, `_` for `-`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeArgs {
+    /// TOML config file; flags and WEBRA2_* variables override its keys.
+    #[arg(long, env = "WEBRA2_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Public listener: the issuance site [default: 127.0.0.1:8080].
+    #[arg(long, env = "WEBRA2_PUBLIC_ADDR")]
+    pub public_addr: Option<SocketAddr>,
+    /// Admin listener: preparation, outbox, certificates, clock [default: 127.0.0.1:8081].
+    #[arg(long, env = "WEBRA2_ADMIN_ADDR")]
+    pub admin_addr: Option<SocketAddr>,
+    /// Confirm listener: Step 4 over mutual TLS [default: 127.0.0.1:8443].
+    #[arg(long, env = "WEBRA2_CONFIRM_ADDR")]
+    pub confirm_addr: Option<SocketAddr>,
+    /// Store: sqlite://PATH (created if missing) or sqlite::memory: [default: sqlite://webra2-mock.db].
+    #[arg(long, env = "WEBRA2_DB")]
+    pub db: Option<String>,
+    /// Bearer token the admin API demands. Without one the admin listener must be on loopback.
+    #[arg(long, env = "WEBRA2_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Profile: a built-in name (webra2, modern) or a path to a TOML file [default: webra2].
+    #[arg(long, env = "WEBRA2_PROFILE")]
+    pub profile: Option<String>,
+    /// Base URL of the public listener as users reach it (one-time URLs, CRL) [default: http://PUBLIC_ADDR].
+    #[arg(long, env = "WEBRA2_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// URL of the confirmation page as users reach it [default: https://localhost:PORT/confirm].
+    #[arg(long, env = "WEBRA2_CONFIRM_URL")]
+    pub confirm_url: Option<String>,
+    /// Host names and IPs in the confirm listener's certificate, comma-separated [default: localhost,127.0.0.1].
+    #[arg(long, env = "WEBRA2_CONFIRM_HOSTS", value_delimiter = ',')]
+    pub confirm_hosts: Option<Vec<String>>,
+    /// Log format.
+    #[arg(long, env = "WEBRA2_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The effective configuration, every default applied.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public listener address (port 0: any free port).
+    pub public_addr: SocketAddr,
+    /// Admin listener address.
+    pub admin_addr: SocketAddr,
+    /// Confirm listener address.
+    pub confirm_addr: SocketAddr,
+    /// Store URL.
+    pub db: String,
+    /// The admin token, if any.
+    pub admin_token: Option<String>,
+    /// Profile name or path.
+    pub profile: String,
+    /// Public base URL override.
+    pub public_url: Option<String>,
+    /// Confirm URL override.
+    pub confirm_url: Option<String>,
+    /// Names in the confirm listener's certificate.
+    pub confirm_hosts: Vec<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Wrong passwords in a row that lock a URL.
+    pub lock_after: u32,
+    /// How long a Step 1 session lives.
+    pub session_minutes: i64,
+    /// Default days a one-time URL stays valid.
+    pub url_valid_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            confirm_addr: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            db: "sqlite://webra2-mock.db".into(),
+            admin_token: None,
+            profile: "webra2".into(),
+            public_url: None,
+            confirm_url: None,
+            confirm_hosts: vec!["localhost".into(), "127.0.0.1".into()],
+            log_format: LogFormat::Text,
+            lock_after: 5,
+            session_minutes: 30,
+            url_valid_days: 30,
+        }
+    }
+}
+
+impl Settings {
+    /// Settings for a test: every listener on a free loopback port, an in-memory store.
+    pub fn for_tests() -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            public_addr: any,
+            admin_addr: any,
+            confirm_addr: any,
+            db: "sqlite::memory:".into(),
+            ..Self::default()
+        }
+    }
+
+    /// Merges flags/environment over the config file over the defaults.
+    pub fn from_args(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?;
+                toml::from_str::<ServeArgs>(&text)
+                    .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+            }
+            None => ServeArgs::default(),
+        };
+        let d = Settings::default();
+        let s = Settings {
+            public_addr: args.public_addr.or(file.public_addr).unwrap_or(d.public_addr),
+            admin_addr: args.admin_addr.or(file.admin_addr).unwrap_or(d.admin_addr),
+            confirm_addr: args.confirm_addr.or(file.confirm_addr).unwrap_or(d.confirm_addr),
+            db: args.db.or(file.db).unwrap_or(d.db),
+            admin_token: args.admin_token.or(file.admin_token).filter(|t| !t.is_empty()),
+            profile: args.profile.or(file.profile).unwrap_or(d.profile),
+            public_url: args.public_url.or(file.public_url),
+            confirm_url: args.confirm_url.or(file.confirm_url),
+            confirm_hosts: args
+                .confirm_hosts
+                .or(file.confirm_hosts)
+                .unwrap_or(d.confirm_hosts),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            ..d
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Refuses settings the service must not run with.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.admin_token.is_none() && !self.admin_addr.ip().is_loopback() {
+            anyhow::bail!(
+                "the admin listener ({}) is not on loopback: set --admin-token (WEBRA2_ADMIN_TOKEN) or bind it to 127.0.0.1",
+                self.admin_addr
+            );
+        }
+        if let Some(token) = &self.admin_token {
+            if token.len() < 16 {
+                anyhow::bail!("the admin token must be at least 16 characters");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_listener_off_loopback_needs_a_token() {
+        let args = ServeArgs {
+            admin_addr: Some("0.0.0.0:8081".parse().expect("addr")),
+            ..ServeArgs::default()
+        };
+        let err = Settings::from_args(args.clone()).expect_err("must refuse");
+        assert!(err.to_string().contains("--admin-token"), "{err}");
+        let with_token = ServeArgs {
+            admin_token: Some("0123456789abcdef0123".into()),
+            ..args
+        };
+        assert!(Settings::from_args(with_token).is_ok());
+    }
+
+    #[test]
+    fn flags_override_the_config_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("webra2.toml");
+        std::fs::write(
+            &path,
+            "public_addr = \"127.0.0.1:9000\"\nprofile = \"modern\"\ndb = \"sqlite::memory:\"\n",
+        )
+        .expect("write");
+        let args = ServeArgs {
+            config: Some(path),
+            profile: Some("webra2".into()),
+            ..ServeArgs::default()
+        };
+        let s = Settings::from_args(args).expect("settings");
+        assert_eq!(s.public_addr.port(), 9000, "from the file");
+        assert_eq!(s.profile, "webra2", "the flag wins");
+        assert_eq!(s.admin_addr.port(), 8081, "the default");
+    }
+
+    #[test]
+    fn unknown_config_file_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "publik_addr = \"127.0.0.1:9000\"\n").expect("write");
+        let args = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        };
+        assert!(Settings::from_args(args).is_err());
+    }
+}

@@ -1,0 +1,354 @@
+//! Step 4: the confirmation listener, a TLS page that demands the client
+//! certificate the user installed.
+//!
+//! Three things make it work with the certificates the real service issues:
+//! handshake signatures by RSA-1024 keys are verified by our own algorithms
+//! ([`verifier`]); the certificate chain is checked by webpki against the
+//! service clock, not the OS clock ([`ServiceTime`]); and TLS 1.2 and 1.3 are
+//! both offered, so OpenSSL clients at `@SECLEVEL=0` get through.
+//!
+//! Client certificates are optional in the handshake so that "no certificate"
+//! gets a clear `401 certificate-required`; a certificate that does not chain
+//! to the root is refused in the handshake itself.
+
+mod name;
+pub mod verifier;
+
+use crate::clock::Clock;
+use crate::http::problem::AppError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Request};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use rustls::server::WebPkiClientVerifier;
+use rustls::time_provider::TimeProvider;
+use rustls::RootCertStore;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+use webra2_ca::Ca;
+use webra2_wire::{in_jst, serial_hex, Confirmation, Health, ProblemKind};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// How long a client may take to complete the TLS handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long [`serve`] waits for open connections to finish after shutdown.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The client certificate a connection's handshake verified, in the request
+/// extensions of every request on that connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCertificate(pub CertificateDer<'static>);
+
+/// The service clock as rustls's time source, so certificate validity in the
+/// handshake is judged by the same clock as everything else (a clock fixed in
+/// 2030 accepts a certificate issued in 2030).
+#[derive(Debug, Clone)]
+pub struct ServiceTime(pub Clock);
+
+impl TimeProvider for ServiceTime {
+    fn current_time(&self) -> Option<UnixTime> {
+        let secs = u64::try_from(self.0.now().unix_timestamp()).ok()?;
+        Some(UnixTime::since_unix_epoch(Duration::from_secs(secs)))
+    }
+}
+
+/// Builds the listener's TLS config: the server cert for `hosts`, client
+/// certificates optional at the TLS level (so "no certificate" can get a clear
+/// HTTP 401), but a certificate that does not chain to the root is refused in
+/// the handshake.
+pub fn tls_config(
+    ca: &Ca,
+    hosts: &[String],
+    clock: Clock,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let server = ca.issue_server_cert(hosts, clock.now())?;
+    tls_config_from_parts(
+        ca.root().cert_der(),
+        server.cert_der,
+        server.key_pkcs8_der,
+        clock,
+    )
+}
+
+/// [`tls_config`] from DER parts: the root client certificates must chain to,
+/// the server certificate and its PKCS#8 key.
+pub fn tls_config_from_parts(
+    root_der: &[u8],
+    server_cert_der: Vec<u8>,
+    server_key_pkcs8_der: Vec<u8>,
+    clock: Clock,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let provider = Arc::new(verifier::provider());
+    let mut roots = RootCertStore::empty();
+    roots.add(CertificateDer::from(root_der.to_vec()))?;
+    let client_verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key_pkcs8_der));
+    let mut config =
+        rustls::ServerConfig::builder_with_details(provider, Arc::new(ServiceTime(clock)))
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_client_cert_verifier(client_verifier)
+            .with_single_cert(vec![CertificateDer::from(server_cert_der)], key)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The router of the confirm listener: `GET /confirm` (JSON for
+/// `Accept: application/json`, else a plain HTML page in Japanese) and
+/// `GET /healthz`. It never binds a socket; [`serve`] puts it behind TLS.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/confirm", get(confirm))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+    })
+}
+
+/// `GET /confirm`.
+///
+/// A certificate that chains to the root but is unknown to the store still
+/// passes: the handshake proved the root issued it, and the store only knows
+/// about revocation. (A root shared with another instance, or a store that
+/// was reset, would otherwise lock out certificates this root did issue.)
+async fn confirm(
+    State(state): State<AppState>,
+    peer: Option<Extension<PeerCertificate>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(Extension(PeerCertificate(der))) = peer else {
+        return Err(AppError::new(
+            ProblemKind::CertificateRequired,
+            "this page needs the client certificate issued to you; \
+             install it and present it when the browser asks",
+        ));
+    };
+    let confirmation = describe(&der).ok_or_else(|| {
+        AppError::new(
+            ProblemKind::BadRequest,
+            "the client certificate could not be read",
+        )
+    })?;
+    if let Some(record) = state.store.certificate(&confirmation.serial).await? {
+        if let Some(at) = record.revoked_at {
+            return Err(AppError::new(
+                ProblemKind::CertificateRevoked,
+                format!(
+                    "certificate {} was revoked at {}",
+                    confirmation.serial,
+                    rfc3339(in_jst(at))
+                ),
+            ));
+        }
+    }
+    let mut response = if wants_json(&headers) {
+        Json(confirmation).into_response()
+    } else {
+        Html(page(&confirmation)).into_response()
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(response)
+}
+
+/// What the page shows of a certificate; `None` if it is not X.509.
+fn describe(der: &[u8]) -> Option<Confirmation> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let user_id = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    // As `openssl x509 -serial` prints it: no sign-padding zero byte.
+    let raw = cert.raw_serial();
+    let significant = raw
+        .iter()
+        .position(|&b| b != 0)
+        .map_or(&raw[raw.len().saturating_sub(1)..], |i| &raw[i..]);
+    Some(Confirmation {
+        status: "ok".to_owned(),
+        user_id,
+        subject: name::rfc4514(cert.subject()),
+        issuer: name::rfc4514(cert.issuer()),
+        serial: serial_hex(significant),
+        not_before: in_jst(cert.validity().not_before.to_datetime()),
+        not_after: in_jst(cert.validity().not_after.to_datetime()),
+    })
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"))
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// A date as a Japanese page prints it.
+fn japanese_date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]年[month]月[day]日 [hour]:[minute]:[second]"
+    );
+    at.format(&format).unwrap_or_else(|_| rfc3339(at))
+}
+
+fn page(c: &Confirmation) -> String {
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang="ja" {
+            head {
+                meta charset="utf-8";
+                title { "証明書確認ページ" }
+            }
+            body {
+                h1 { "証明書確認ページ" }
+                p { "クライアント証明書が正しくインストールされていることを確認しました。" }
+                table {
+                    tr { th { "ユーザーID" } td { (c.user_id) } }
+                    tr { th { "発行先" } td { (c.subject) } }
+                    tr { th { "発行者" } td { (c.issuer) } }
+                    tr {
+                        th { "有効期間" }
+                        td {
+                            (japanese_date(c.not_before)) " ～ " (japanese_date(c.not_after))
+                        }
+                    }
+                    tr { th { "シリアル番号" } td { code { (c.serial) } } }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// Serves `router` over TLS on `listener` until `shutdown` resolves; each
+/// connection's verified client certificate (if any) is put into the request
+/// extensions as [`PeerCertificate`].
+///
+/// A failed or slow (over [`HANDSHAKE_TIMEOUT`]) handshake is logged at debug
+/// and the connection dropped. When `shutdown` resolves the listener stops
+/// accepting, open connections are asked to finish, and this returns once
+/// they have or after [`DRAIN_TIMEOUT`].
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let acceptor = TlsAcceptor::from(tls);
+    // Dropping `stop_tx` (or sending on it) tells connections to wind down;
+    // every connection holds a `done_rx`, so `done_tx.closed()` is "all gone".
+    let (stop_tx, stop_rx) = watch::channel(());
+    let (done_tx, done_rx) = watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off rather than spin or die.
+                    tracing::warn!(error = %e, "confirm listener: accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        tokio::spawn(connection(
+            tcp,
+            peer,
+            acceptor.clone(),
+            router.clone(),
+            stop_rx.clone(),
+            done_rx.clone(),
+        ));
+    }
+    drop(listener);
+    drop(done_rx);
+    let _ = stop_tx.send(());
+    if tokio::time::timeout(DRAIN_TIMEOUT, done_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("confirm listener: connections still open after the drain timeout");
+    }
+    Ok(())
+}
+
+async fn connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    router: Router,
+    mut stop: watch::Receiver<()>,
+    _done: watch::Receiver<()>,
+) {
+    let handshake = tokio::select! {
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => r,
+        _ = stop.changed() => return,
+    };
+    let tls = match handshake {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "confirm listener: TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "confirm listener: TLS handshake timed out");
+            return;
+        }
+    };
+    let peer_cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(|cert| PeerCertificate(cert.clone().into_owned()));
+    let service = router.map_request(move |mut req: Request<Incoming>| {
+        if let Some(cert) = &peer_cert {
+            req.extensions_mut().insert(cert.clone());
+        }
+        req
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(service));
+    tokio::pin!(conn);
+    let served = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = served {
+        tracing::debug!(%peer, error = %e, "confirm listener: connection ended with an error");
+    }
+}

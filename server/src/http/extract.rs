@@ -1,0 +1,133 @@
+//! Request parsing that keeps every rejection in the contract's problem format.
+
+use super::AppError;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use webra2_wire::ProblemKind;
+
+/// Whether the client asked for JSON rather than a page.
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("json"))
+}
+
+/// The body's media type, lower-cased, without parameters.
+pub fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The body, or the contract's answer to a body that could not be read.
+pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(
+                ProblemKind::PayloadTooLarge,
+                format!(
+                    "the body is over this route's limit of {} KiB",
+                    super::CSR_BODY_LIMIT / 1024
+                ),
+            )
+        } else {
+            AppError::new(ProblemKind::BadRequest, rejection.body_text())
+        }
+    })
+}
+
+/// A JSON body (any `*json` media type) or, for browsers, a form body.
+pub fn json_or_form<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, AppError> {
+    let media = media_type(headers);
+    if media == "application/x-www-form-urlencoded" {
+        serde_urlencoded_from(body)
+    } else if media.is_empty() || media.ends_with("json") {
+        serde_json::from_slice(body)
+            .map_err(|e| AppError::new(ProblemKind::BadRequest, format!("invalid JSON body: {e}")))
+    } else {
+        Err(AppError::new(
+            ProblemKind::UnsupportedMediaType,
+            format!("{media} is not accepted here: send application/json or a form"),
+        ))
+    }
+}
+
+fn serde_urlencoded_from<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| AppError::new(ProblemKind::BadRequest, format!("invalid form body: {e}")))
+}
+
+/// A JSON body for the admin API: `application/json` only, rejections as problems.
+pub fn admin_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, AppError> {
+    let media = media_type(headers);
+    if !(media.is_empty() || media.ends_with("json")) {
+        return Err(AppError::new(
+            ProblemKind::UnsupportedMediaType,
+            format!("{media} is not accepted here: send application/json"),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::new(ProblemKind::BadRequest, format!("invalid JSON body: {e}")))
+}
+
+/// The session token a request presents: `Authorization: Bearer` or the cookie.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(bearer.trim().to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "webra2_session";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_session_comes_from_bearer_or_cookie() {
+        let mut h = HeaderMap::new();
+        assert_eq!(session_token(&h), None);
+        h.insert(header::COOKIE, HeaderValue::from_static("a=b; webra2_session=XYZ"));
+        assert_eq!(session_token(&h).as_deref(), Some("XYZ"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer ABC"));
+        assert_eq!(session_token(&h).as_deref(), Some("ABC"));
+    }
+
+    #[test]
+    fn forms_and_json_both_parse_and_other_media_is_refused() {
+        #[derive(serde::Deserialize)]
+        struct Pw {
+            auth_password: String,
+        }
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        let p: Pw = json_or_form(&h, b"auth_password=a%20b").expect("form");
+        assert_eq!(p.auth_password, "a b");
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        let p: Pw = json_or_form(&h, br#"{"auth_password":"x"}"#).expect("json");
+        assert_eq!(p.auth_password, "x");
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        let err = json_or_form::<Pw>(&h, b"<x/>").expect_err("refused");
+        assert_eq!(err.kind(), Some(ProblemKind::UnsupportedMediaType));
+    }
+}

@@ -1,0 +1,21 @@
+//! webra2-mock: a mock of the webra2 client-certificate issuance site.
+//!
+//! Three listeners share one [`AppState`]: the public issuance site
+//! ([`http::public_router`]), the admin API ([`http::admin_router`]) and the Step 4
+//! confirmation page over mutual TLS ([`confirm`]). [`Application`] binds and
+//! wires them; `main.rs` only reads the configuration and calls it.
+
+mod app;
+pub mod clock;
+pub mod config;
+pub mod confirm;
+pub mod http;
+pub mod mail;
+pub mod secrets;
+mod state;
+pub mod store;
+
+pub use app::Application;
+pub use clock::Clock;
+pub use config::Settings;
+pub use state::AppState;

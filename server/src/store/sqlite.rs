@@ -1,0 +1,476 @@
+//! The embedded SQLite store (sqlx). WAL journal, so a `kill -9` loses nothing
+//! that was committed; migrations are embedded from `server/migrations/`.
+
+use super::*;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A store in one SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn ts(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn from_ts(secs: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {secs}: {e}")))
+}
+
+const OPEN_STATES: &str = "state IN ('pending', 'authenticated')";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` — `sqlite://PATH` or
+    /// `sqlite::memory:` — and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let (opts, pool) = if memory {
+            // Each connection to :memory: is its own database: keep exactly one, forever.
+            (
+                opts,
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None),
+            )
+        } else {
+            (
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal),
+                SqlitePoolOptions::new().max_connections(8),
+            )
+        };
+        let pool = pool.connect_with(opts).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    fn enrollment_from_row(row: &SqliteRow) -> Result<EnrollmentRecord, StoreError> {
+        let kind: String = row.try_get("kind")?;
+        let state: String = row.try_get("state")?;
+        let failed: i64 = row.try_get("failed_attempts")?;
+        Ok(EnrollmentRecord {
+            id: row.try_get("id")?,
+            token: row.try_get("token")?,
+            user_id: row.try_get("user_id")?,
+            email: row.try_get("email")?,
+            kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+            state: EnrollmentState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
+            password_hash: row.try_get("password_hash")?,
+            failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
+            mail_sent_at: from_ts(row.try_get("mail_sent_at")?)?,
+            url_expires_at: from_ts(row.try_get("url_expires_at")?)?,
+            serial: row.try_get("serial")?,
+            renews_serial: row.try_get("renews_serial")?,
+        })
+    }
+
+    fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRecord, StoreError> {
+        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        Ok(CertificateRecord {
+            serial: row.try_get("serial")?,
+            user_id: row.try_get("user_id")?,
+            enrollment_id: row.try_get("enrollment_id")?,
+            der: row.try_get("der")?,
+            not_before: from_ts(row.try_get("not_before")?)?,
+            not_after: from_ts(row.try_get("not_after")?)?,
+            revoked_at: revoked_at.map(from_ts).transpose()?,
+            reason: row.try_get("reason")?,
+        })
+    }
+
+    fn mail_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
+        Ok(MailRecord {
+            id: row.try_get("id")?,
+            enrollment_id: row.try_get("enrollment_id")?,
+            to: row.try_get("recipient")?,
+            subject: row.try_get("subject")?,
+            body: row.try_get("body")?,
+            one_time_url: row.try_get("one_time_url")?,
+            sent_at: from_ts(row.try_get("sent_at")?)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_enrollment(
+        &self,
+        e: &NewEnrollment,
+        mail: &MailRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
+                failed_attempts, mail_sent_at, url_expires_at, renews_serial, created_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.token)
+        .bind(&e.user_id)
+        .bind(&e.email)
+        .bind(e.kind.as_str())
+        .bind(&e.password_hash)
+        .bind(ts(e.mail_sent_at))
+        .bind(ts(e.url_expires_at))
+        .bind(&e.renews_serial)
+        .bind(ts(e.created_at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO mails (id, enrollment_id, recipient, subject, body, one_time_url, sent_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&mail.id)
+        .bind(&mail.enrollment_id)
+        .bind(&mail.to)
+        .bind(&mail.subject)
+        .bind(&mail.body)
+        .bind(&mail.one_time_url)
+        .bind(ts(mail.sent_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enrollment_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<EnrollmentRecord>, StoreError> {
+        sqlx::query("SELECT * FROM enrollments WHERE token = ?")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(Self::enrollment_from_row)
+            .transpose()
+    }
+
+    async fn enrollment(&self, id: &str) -> Result<Option<EnrollmentRecord>, StoreError> {
+        sqlx::query("SELECT * FROM enrollments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(Self::enrollment_from_row)
+            .transpose()
+    }
+
+    async fn record_failed_auth(
+        &self,
+        enrollment_id: &str,
+        lock_after: u32,
+        now: OffsetDateTime,
+    ) -> Result<AuthFailure, StoreError> {
+        // One statement decides both the count and the lock, so two wrong
+        // passwords at once cannot both see "one attempt left".
+        let row = sqlx::query(&format!(
+            "UPDATE enrollments
+                SET failed_attempts = failed_attempts + 1,
+                    state = CASE WHEN failed_attempts + 1 >= ?1 THEN 'locked' ELSE state END
+              WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3
+          RETURNING failed_attempts, state"
+        ))
+        .bind(i64::from(lock_after))
+        .bind(enrollment_id)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(AuthFailure::NotOpen);
+        };
+        let state: String = row.try_get("state")?;
+        let attempts: i64 = row.try_get("failed_attempts")?;
+        Ok(if state == "locked" {
+            AuthFailure::Locked
+        } else {
+            AuthFailure::Counted(u32::try_from(attempts).unwrap_or(u32::MAX))
+        })
+    }
+
+    async fn record_successful_auth(
+        &self,
+        session: &SessionRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(&format!(
+            "UPDATE enrollments SET failed_attempts = 0, state = 'authenticated'
+              WHERE id = ? AND {OPEN_STATES} AND url_expires_at > ?"
+        ))
+        .bind(&session.enrollment_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, enrollment_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&session.token_hash)
+        .bind(&session.enrollment_id)
+        .bind(ts(session.created_at))
+        .bind(ts(session.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(SessionRecord {
+                token_hash: row.try_get("token_hash")?,
+                enrollment_id: row.try_get("enrollment_id")?,
+                created_at: from_ts(row.try_get("created_at")?)?,
+                expires_at: from_ts(row.try_get("expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn issue(
+        &self,
+        enrollment_id: &str,
+        cert: &CertificateRecord,
+        now: OffsetDateTime,
+    ) -> Result<IssueOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The claim is the first statement, a write: SQLite takes the write lock
+        // here, so of concurrent transactions exactly one sees an open URL.
+        let claimed = sqlx::query(&format!(
+            "UPDATE enrollments SET state = 'issued', serial = ?
+              WHERE id = ? AND {OPEN_STATES} AND url_expires_at > ?"
+        ))
+        .bind(&cert.serial)
+        .bind(enrollment_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            tx.rollback().await?;
+            return Ok(IssueOutcome::NotOpen);
+        }
+        sqlx::query(
+            "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&cert.serial)
+        .bind(&cert.user_id)
+        .bind(enrollment_id)
+        .bind(&cert.der)
+        .bind(ts(cert.not_before))
+        .bind(ts(cert.not_after))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(IssueOutcome::Issued)
+    }
+
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        sqlx::query("SELECT * FROM certificates WHERE serial = ?")
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(Self::certificate_from_row)
+            .transpose()
+    }
+
+    async fn certificates(
+        &self,
+        user_id: Option<&str>,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        let rows = match user_id {
+            Some(u) => {
+                sqlx::query("SELECT * FROM certificates WHERE user_id = ? ORDER BY seq DESC")
+                    .bind(u)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM certificates ORDER BY seq DESC")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(Self::certificate_from_row).collect()
+    }
+
+    async fn revoke(
+        &self,
+        serial: &str,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<RevokeOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(reason)
+        .bind(serial)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let outcome = if updated == 1 {
+            RevokeOutcome::Revoked
+        } else {
+            let exists = sqlx::query("SELECT 1 FROM certificates WHERE serial = ?")
+                .bind(serial)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if exists {
+                RevokeOutcome::AlreadyRevoked
+            } else {
+                RevokeOutcome::NotFound
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError> {
+        let rows = match to {
+            Some(to) => {
+                sqlx::query("SELECT * FROM mails WHERE recipient = ? ORDER BY seq DESC")
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM mails ORDER BY seq DESC")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(Self::mail_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-25 00:00 UTC);
+
+    async fn store_with_enrollment() -> (SqliteStore, NewEnrollment) {
+        let store = SqliteStore::connect("sqlite::memory:").await.expect("store");
+        let e = NewEnrollment {
+            id: "e1".into(),
+            token: "tok".into(),
+            user_id: "U0001".into(),
+            email: "u@example.test".into(),
+            kind: Kind::New,
+            password_hash: "$argon2id$x".into(),
+            mail_sent_at: NOW,
+            url_expires_at: NOW + time::Duration::days(30),
+            renews_serial: None,
+            created_at: NOW,
+        };
+        let mail = MailRecord {
+            id: "m1".into(),
+            enrollment_id: "e1".into(),
+            to: e.email.clone(),
+            subject: "s".into(),
+            body: "b".into(),
+            one_time_url: "http://x/issue/tok".into(),
+            sent_at: NOW,
+        };
+        store.create_enrollment(&e, &mail).await.expect("create");
+        (store, e)
+    }
+
+    fn cert(serial: &str) -> CertificateRecord {
+        CertificateRecord {
+            serial: serial.into(),
+            user_id: "U0001".into(),
+            enrollment_id: "e1".into(),
+            der: vec![1, 2, 3],
+            not_before: NOW,
+            not_after: NOW + time::Duration::days(730),
+            revoked_at: None,
+            reason: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fifth_wrong_password_locks_and_nothing_counts_after() {
+        let (store, e) = store_with_enrollment().await;
+        for n in 1..=4 {
+            assert_eq!(
+                store.record_failed_auth(&e.id, 5, NOW).await.expect("count"),
+                AuthFailure::Counted(n)
+            );
+        }
+        assert_eq!(store.record_failed_auth(&e.id, 5, NOW).await.expect("lock"), AuthFailure::Locked);
+        assert_eq!(store.record_failed_auth(&e.id, 5, NOW).await.expect("after"), AuthFailure::NotOpen);
+        let got = store.enrollment(&e.id).await.expect("read").expect("exists");
+        assert_eq!(got.state, EnrollmentState::Locked);
+    }
+
+    #[tokio::test]
+    async fn a_url_issues_once_and_the_second_claim_changes_nothing() {
+        let (store, e) = store_with_enrollment().await;
+        assert_eq!(store.issue(&e.id, &cert("0A"), NOW).await.expect("first"), IssueOutcome::Issued);
+        assert_eq!(store.issue(&e.id, &cert("0B"), NOW).await.expect("second"), IssueOutcome::NotOpen);
+        let certs = store.certificates(None).await.expect("list");
+        assert_eq!(certs.len(), 1);
+        assert_eq!(certs[0].serial, "0A");
+        let got = store.enrollment(&e.id).await.expect("read").expect("exists");
+        assert_eq!(got.serial.as_deref(), Some("0A"));
+        assert_eq!(got.state, EnrollmentState::Issued);
+    }
+
+    #[tokio::test]
+    async fn an_expired_url_neither_issues_nor_authenticates() {
+        let (store, e) = store_with_enrollment().await;
+        let late = NOW + time::Duration::days(31);
+        assert_eq!(store.issue(&e.id, &cert("0A"), late).await.expect("issue"), IssueOutcome::NotOpen);
+        let session = SessionRecord {
+            token_hash: "h".into(),
+            enrollment_id: e.id.clone(),
+            created_at: late,
+            expires_at: late,
+        };
+        assert!(!store.record_successful_auth(&session, late).await.expect("auth"));
+        assert!(store.session("h").await.expect("read").is_none());
+    }
+
+    #[tokio::test]
+    async fn revoking_twice_is_reported_and_keeps_the_first_time() {
+        let (store, e) = store_with_enrollment().await;
+        store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
+        assert_eq!(store.revoke("0A", NOW, "keyCompromise").await.expect("r1"), RevokeOutcome::Revoked);
+        let later = NOW + time::Duration::hours(1);
+        assert_eq!(store.revoke("0A", later, "superseded").await.expect("r2"), RevokeOutcome::AlreadyRevoked);
+        assert_eq!(store.revoke("FF", NOW, "x").await.expect("r3"), RevokeOutcome::NotFound);
+        let c = store.certificate("0A").await.expect("read").expect("exists");
+        assert_eq!(c.revoked_at, Some(NOW));
+        assert_eq!(c.reason.as_deref(), Some("keyCompromise"));
+    }
+}

@@ -1,0 +1,218 @@
+//! The admin listener's requests and responses: preparation, outbox,
+//! certificates, clock.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Whether an enrollment is a first issuance or a renewal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A first issuance, under the title 証明書発行サイト.
+    #[default]
+    New,
+    /// A renewal, under the title 証明書更新サイト.
+    Renew,
+}
+
+impl Kind {
+    /// The wire name (`new`, `renew`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::New => "new",
+            Kind::Renew => "renew",
+        }
+    }
+
+    /// The kind with this wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "new" => Some(Kind::New),
+            "renew" => Some(Kind::Renew),
+            _ => None,
+        }
+    }
+}
+
+/// Where an enrollment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnrollmentState {
+    /// Prepared and mailed; nobody has proved the password yet.
+    Pending,
+    /// The password was proved at least once; no certificate yet.
+    Authenticated,
+    /// The URL issued its certificate and is used up.
+    Issued,
+    /// Too many wrong passwords.
+    Locked,
+    /// Past `url_expires_at` without issuing.
+    Expired,
+}
+
+impl EnrollmentState {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Authenticated => "authenticated",
+            Self::Issued => "issued",
+            Self::Locked => "locked",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The state with this wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Authenticated,
+            Self::Issued,
+            Self::Locked,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+/// `POST /admin/enrollments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareEnrollment {
+    /// The user id the certificate is issued to (its CN).
+    pub user_id: String,
+    /// Where the issuance mail goes.
+    pub email: String,
+    /// The 認証情報パスワード the user must prove in Step 1.
+    pub auth_password: String,
+    /// `new` (default) or `renew`.
+    #[serde(default)]
+    pub kind: Kind,
+    /// When the mail counts as sent; defaults to the service clock's now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub mail_sent_at: Option<OffsetDateTime>,
+    /// How many days the URL stays valid after the mail (default 30).
+    #[serde(default)]
+    pub url_valid_days: Option<u32>,
+}
+
+/// `201` answer to `POST /admin/enrollments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentCreated {
+    /// The enrollment's id, for `GET /admin/enrollments/{id}`.
+    pub enrollment_id: String,
+    /// The URL the mail carries.
+    pub one_time_url: String,
+    /// `new` or `renew`.
+    pub kind: Kind,
+    /// When the mail counts as sent.
+    #[serde(with = "time::serde::rfc3339")]
+    pub mail_sent_at: OffsetDateTime,
+    /// When the URL stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub url_expires_at: OffsetDateTime,
+}
+
+/// One mail of the outbox (`GET /admin/mails`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mail {
+    /// The mail's id.
+    pub id: String,
+    /// The recipient.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body: user id, one-time URL and advice, never the password.
+    pub body: String,
+    /// The one-time URL the body carries.
+    pub one_time_url: String,
+    /// When the mail counts as sent.
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+}
+
+/// `GET /admin/enrollments/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentView {
+    /// The enrollment's id.
+    pub enrollment_id: String,
+    /// The user it is for.
+    pub user_id: String,
+    /// `new` or `renew`.
+    pub kind: Kind,
+    /// Where it is in its life.
+    pub state: EnrollmentState,
+    /// When the mail counts as sent.
+    #[serde(with = "time::serde::rfc3339")]
+    pub mail_sent_at: OffsetDateTime,
+    /// When the URL stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub url_expires_at: OffsetDateTime,
+    /// The serial of the certificate it issued, once issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+}
+
+/// Whether a certificate still counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertStatus {
+    /// Within its validity and not revoked.
+    Valid,
+    /// Revoked by the administrator.
+    Revoked,
+    /// Past its notAfter.
+    Expired,
+}
+
+/// One issued certificate (`GET /admin/certificates`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateView {
+    /// Upper-case hex, as `openssl x509 -serial` prints it.
+    pub serial: String,
+    /// The user it was issued to.
+    pub user_id: String,
+    /// The enrollment that issued it.
+    pub enrollment_id: String,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// `valid`, `revoked` or `expired`, at the service clock's now.
+    pub status: CertStatus,
+    /// When it was revoked.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Why it was revoked (RFC 5280 reason name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `PUT /admin/clock`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetClock {
+    /// The instant the service clock shows from now on.
+    #[serde(with = "time::serde::rfc3339")]
+    pub now: OffsetDateTime,
+    /// `false` (default): the clock stands still at `now`. `true`: it runs on from `now`.
+    #[serde(default)]
+    pub running: bool,
+}
+
+/// The answer to `GET`, `PUT` and `DELETE /admin/clock`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockView {
+    /// The service clock's now.
+    #[serde(with = "time::serde::rfc3339")]
+    pub now: OffsetDateTime,
+    /// `real`, `fixed` or `offset` (set, and running on).
+    pub mode: String,
+}

@@ -1,0 +1,67 @@
+//! Wire types of the webra2-mock protocol (`shared/PROTOCOL.md`).
+//!
+//! Both the mock CA and the client harness serialise exactly these types, so a
+//! field renamed on one side is renamed on the other. Every instant on the wire
+//! is RFC 3339; the service writes them in Japan time (`+09:00`).
+
+mod admin;
+mod problem;
+mod public;
+
+pub use admin::{
+    CertStatus, CertificateView, ClockView, EnrollmentCreated, EnrollmentState, EnrollmentView,
+    Kind, Mail, PrepareEnrollment, SetClock,
+};
+pub use problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX};
+pub use public::{
+    AuthRequest, AuthResponse, Confirmation, Fingerprint, Health, Issued, KeySpec, SiteInfo,
+    SITE_TITLE_NEW, SITE_TITLE_RENEW,
+};
+
+use time::{OffsetDateTime, UtcOffset};
+
+/// Japan Standard Time, the zone the real service lives in (no daylight saving).
+pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => panic!("+09:00 is a valid offset"),
+};
+
+/// An instant as the service writes it: the same moment, shown in Japan time.
+pub fn in_jst(at: OffsetDateTime) -> OffsetDateTime {
+    at.to_offset(JST)
+}
+
+/// Formats a serial as the contract writes it: upper-case hex, no separators.
+pub fn serial_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Formats a digest as the issuance site prints a fingerprint: upper-case hex in
+/// groups of eight (`F630BF00 1CBE985A ...`).
+pub fn fingerprint_groups(digest: &[u8]) -> String {
+    let hex = serial_hex(digest);
+    hex.as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_fingerprint_prints_as_five_groups_of_eight() {
+        let digest: Vec<u8> = (0u8..20).collect();
+        assert_eq!(
+            fingerprint_groups(&digest),
+            "00010203 04050607 08090A0B 0C0D0E0F 10111213"
+        );
+    }
+
+    #[test]
+    fn serial_is_upper_case_hex_without_separators() {
+        assert_eq!(serial_hex(&[0x0a, 0xff, 0x01]), "0AFF01");
+    }
+}

@@ -15,6 +15,7 @@
 //! - [`pkcs7_certs_only`].
 
 mod csr;
+mod dn;
 mod error;
 mod issue;
 mod pkcs7;
@@ -24,9 +25,9 @@ mod validity;
 
 pub use csr::{parse_csr, CertRequest, SignatureHash};
 pub use error::{CaError, CsrError};
-pub use issue::{Ca, IssueRequest, IssuedCert, ServerCert};
+pub use issue::{Ca, IssueRequest, IssuedCert, Revoked, ServerCert, REVOCATION_REASONS};
 pub use pkcs7::pkcs7_certs_only;
-pub use profile::Profile;
-pub use root::Root;
+pub use profile::{Profile, ValidityAnchor};
+pub use root::{Root, ROOT_COMMON_NAME, ROOT_ORGANIZATION};
 pub use validity::add_calendar_years;
 pub use webra2_wire::KeySpec;

@@ -1,1 +1,248 @@
-fn main() {}
+//! `webra2-client`: the user's side of the webra2 issuance manual as a CLI test
+//! harness. Prints one line per step (PASS/FAIL/SKIP) or, with `--json`, one
+//! report document; exits 0 only when no step failed.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use time::OffsetDateTime;
+use webra2_client::{
+    e2e, inspect, issue, parse_mail_sent_at, CertFormat, E2eOptions, IssueOptions, KeySpec,
+    Kind, NoProgress, PathStatus, Progress, Report, TerminalProgress,
+};
+
+/// The user's side of the webra2 issuance manual, as a test harness.
+#[derive(Debug, Parser)]
+#[command(name = "webra2-client", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Walk the issuance site from a one-time URL: auth, key, root, certificate, confirmation.
+    Issue(IssueArgs),
+    /// Prepare an enrollment on the admin listener, read the mail, then run `issue`.
+    E2e(E2eArgs),
+    /// Show a certificate as the Windows certificate dialog's 全般 tab does.
+    Inspect(InspectArgs),
+}
+
+/// Flags `issue` and `e2e` share.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The date of the issuance mail (RFC 3339, or YYYY-MM-DD meaning that day in Japan
+    /// time); the certificate must be valid until that date plus two years.
+    /// Without it the check is skipped (in `issue`) or sent to the admin API (in `e2e`).
+    #[arg(long, value_parser = parse_mail_sent_at)]
+    mail_sent_at: Option<OffsetDateTime>,
+    /// The root CA's SHA-1 fingerprint you expect (any case, spaces or colons allowed).
+    /// Default: the fixture test root's.
+    #[arg(long, value_name = "FP")]
+    expect_root_sha1: Option<String>,
+    /// The certificate confirmation page (Step 4). Default: the one the site names.
+    #[arg(long, value_name = "URL")]
+    confirm_url: Option<String>,
+    /// The key to generate: rsa-BITS, ecdsa-p256 or ecdsa-p384. Default: what the site
+    /// shows (RSA of its key length if accepted, else the first key type it accepts).
+    #[arg(long, value_name = "TYPE", value_parser = parse_key_spec)]
+    key_type: Option<KeySpec>,
+    /// The format to download the certificate in: pem, der or p7c.
+    #[arg(long, default_value = "pem", value_parser = parse_format)]
+    format: CertFormat,
+    /// Print one JSON report document on stdout instead of step lines.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct IssueArgs {
+    /// The one-time URL from the issuance mail (http://HOST/issue/TOKEN).
+    #[arg(long)]
+    url: String,
+    /// The auth password (認証情報パスワード).
+    #[arg(long, env = "WEBRA2_AUTH_PASSWORD", hide_env_values = true)]
+    auth_password: String,
+    /// The PIN that will protect the stored private key.
+    #[arg(long, env = "WEBRA2_PIN", hide_env_values = true)]
+    pin: String,
+    /// The certificate store directory (trusted-roots/ and personal/ go under it).
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// The user id the certificate must be issued to (check A; skipped without it).
+    #[arg(long, value_name = "U")]
+    user_id: Option<String>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Debug, Args)]
+struct E2eArgs {
+    /// The admin listener (e.g. http://127.0.0.1:8081).
+    #[arg(long, value_name = "URL")]
+    admin_url: String,
+    /// The admin token, sent as `Authorization: Bearer`.
+    #[arg(long, value_name = "T", env = "WEBRA2_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// The user id to prepare the enrollment for.
+    #[arg(long, value_name = "U")]
+    user_id: String,
+    /// The user's mail address. Default: the user id, lower case, at example.test.
+    #[arg(long, value_name = "E")]
+    email: Option<String>,
+    /// The auth password to prepare. Default: a random one.
+    #[arg(long, value_name = "P")]
+    auth_password: Option<String>,
+    /// The PIN for the stored key. Default: a random one.
+    #[arg(long)]
+    pin: Option<String>,
+    /// The certificate store directory. Default: a new directory under the temp directory.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// new (証明書発行サイト) or renew (証明書更新サイト).
+    #[arg(long, default_value = "new", value_parser = parse_kind)]
+    kind: Kind,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// The certificate, PEM or DER.
+    cert: PathBuf,
+    /// The root to check the certification path against, PEM or DER.
+    #[arg(long, value_name = "ROOT")]
+    root: Option<PathBuf>,
+    /// Print JSON instead of the dialog's lines.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_key_spec(s: &str) -> Result<KeySpec, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<CertFormat, String> {
+    s.parse()
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| format!("unknown kind {s:?} (new, renew)"))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Issue(args) => {
+            let opts = IssueOptions {
+                url: args.url,
+                auth_password: args.auth_password,
+                pin: args.pin,
+                store_dir: args.store,
+                user_id: args.user_id,
+                mail_sent_at: args.check.mail_sent_at,
+                expect_root_sha1: args.check.expect_root_sha1,
+                confirm_url: args.check.confirm_url,
+                key_type: args.check.key_type,
+                format: args.check.format,
+            };
+            let json = args.check.json;
+            let report = runtime.block_on(async { issue(&opts, progress(json)).await });
+            finish(&report, json)
+        }
+        Command::E2e(args) => {
+            let opts = E2eOptions {
+                admin_url: args.admin_url,
+                admin_token: args.admin_token,
+                user_id: args.user_id,
+                email: args.email,
+                auth_password: args.auth_password,
+                pin: args.pin,
+                store_dir: args.store,
+                kind: args.kind,
+                mail_sent_at: args.check.mail_sent_at,
+                expect_root_sha1: args.check.expect_root_sha1,
+                confirm_url: args.check.confirm_url,
+                key_type: args.check.key_type,
+                format: args.check.format,
+            };
+            let json = args.check.json;
+            let report = runtime.block_on(async { e2e(&opts, progress(json)).await });
+            finish(&report, json)
+        }
+        Command::Inspect(args) => {
+            let cert = std::fs::read(&args.cert)
+                .with_context(|| format!("cannot read {}", args.cert.display()))?;
+            let root = args
+                .root
+                .as_ref()
+                .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+                .transpose()?;
+            let inspection = inspect(&cert, root.as_deref())?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&inspection)?);
+            } else {
+                println!("{inspection}");
+            }
+            Ok(match inspection.path {
+                PathStatus::Invalid { .. } => ExitCode::FAILURE,
+                PathStatus::Valid { .. } | PathStatus::RootNotGiven => ExitCode::SUCCESS,
+            })
+        }
+    }
+}
+
+fn progress(json: bool) -> &'static dyn Progress {
+    if json {
+        &NoProgress
+    } else {
+        &TerminalProgress
+    }
+}
+
+fn finish(report: &Report, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        let failed = report
+            .steps
+            .iter()
+            .filter(|s| s.status == webra2_client::Status::Fail)
+            .count();
+        let store = report.store.as_deref().unwrap_or("-");
+        if report.ok {
+            println!(
+                "OK: {} steps, none failed ({} ms); store {store}",
+                report.steps.len(),
+                report.elapsed_ms
+            );
+        } else {
+            println!(
+                "FAILED: {failed} of {} steps failed ({} ms); store {store}",
+                report.steps.len(),
+                report.elapsed_ms
+            );
+        }
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

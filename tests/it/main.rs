@@ -1,1 +1,7 @@
-//! End-to-end tests.
+//! End-to-end tests: each test starts its own mock CA in-process on free ports
+//! with an in-memory store (or a temp SQLite file), and drives it over HTTP,
+//! with the client library, or as subprocesses.
+
+mod helpers;
+mod server_flow;
+mod store_rules;

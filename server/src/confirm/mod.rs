@@ -12,10 +12,12 @@
 //! to the root is refused in the handshake itself.
 
 mod name;
+#[cfg(test)]
+mod tests;
 pub mod verifier;
 
 use crate::clock::Clock;
-use crate::http::problem::AppError;
+use crate::http::AppError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Request};
@@ -95,9 +97,10 @@ pub fn tls_config_from_parts(
     let provider = Arc::new(verifier::provider());
     let mut roots = RootCertStore::empty();
     roots.add(CertificateDer::from(root_der.to_vec()))?;
-    let client_verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()?;
+    let client_verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .allow_unauthenticated()
+            .build()?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key_pkcs8_der));
     let mut config =
         rustls::ServerConfig::builder_with_details(provider, Arc::new(ServiceTime(clock)))
@@ -213,9 +216,8 @@ fn rfc3339(at: OffsetDateTime) -> String {
 
 /// A date as a Japanese page prints it.
 fn japanese_date(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]年[month]月[day]日 [hour]:[minute]:[second]"
-    );
+    let format =
+        time::macros::format_description!("[year]年[month]月[day]日 [hour]:[minute]:[second]");
     at.format(&format).unwrap_or_else(|_| rfc3339(at))
 }
 
@@ -339,7 +341,8 @@ async fn connection(
         req
     });
     let builder = auto::Builder::new(TokioExecutor::new());
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(service));
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(service));
     tokio::pin!(conn);
     let served = tokio::select! {
         r = conn.as_mut() => r,

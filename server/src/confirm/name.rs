@@ -1,10 +1,10 @@
 //! Distinguished names as RFC 4514 strings, the way the confirmation page
 //! shows the subject and issuer.
 //!
-//! The format follows RFC 4514 and matches x509-cert's `Display` for the
-//! attributes a certificate of this service carries (most significant RDN
-//! last, `,` between RDNs, `+` inside one, upper-case short names), so the
-//! page prints a subject the same way the CA reports it at issuance.
+//! The format follows RFC 4514 and uses the short names of the CA's subject
+//! templates (`webra2_ca`'s `dn` module: `CN`, `O`, ..., `emailAddress`), so
+//! the page prints a subject the way the CA reported it at issuance: most
+//! specific RDN first, `,` between RDNs, `+` inside one.
 
 use x509_parser::asn1_rs::{Class, Tag};
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
@@ -13,12 +13,7 @@ use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 pub fn rfc4514(name: &X509Name<'_>) -> String {
     let rdns: Vec<String> = name
         .iter_rdn()
-        .map(|rdn| {
-            rdn.iter()
-                .map(attribute)
-                .collect::<Vec<_>>()
-                .join("+")
-        })
+        .map(|rdn| rdn.iter().map(attribute).collect::<Vec<_>>().join("+"))
         .collect();
     // RFC 4514 §2.1: the last RDN of the sequence comes first.
     rdns.into_iter().rev().collect::<Vec<_>>().join(",")
@@ -27,19 +22,16 @@ pub fn rfc4514(name: &X509Name<'_>) -> String {
 fn short_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
         "2.5.4.3" => "CN",
-        "2.5.4.4" => "SN",
-        "2.5.4.5" => "SERIALNUMBER",
+        "2.5.4.5" => "serialNumber",
         "2.5.4.6" => "C",
         "2.5.4.7" => "L",
         "2.5.4.8" => "ST",
         "2.5.4.9" => "STREET",
         "2.5.4.10" => "O",
         "2.5.4.11" => "OU",
-        "2.5.4.12" => "TITLE",
-        "2.5.4.42" => "GIVENNAME",
         "0.9.2342.19200300.100.1.1" => "UID",
         "0.9.2342.19200300.100.1.25" => "DC",
-        "1.2.840.113549.1.9.1" => "EMAIL",
+        "1.2.840.113549.1.9.1" => "emailAddress",
         _ => return None,
     })
 }
@@ -106,7 +98,11 @@ fn der_of_value(atv: &AttributeTypeAndValue<'_>) -> Vec<u8> {
         Class::ContextSpecific => 0x80,
         Class::Private => 0xc0,
     };
-    let constructed = if value.header.is_constructed() { 0x20 } else { 0 };
+    let constructed = if value.header.is_constructed() {
+        0x20
+    } else {
+        0
+    };
     let tag = value.tag().0;
     let mut out = Vec::with_capacity(data.len() + 8);
     if tag < 31 {

@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn forms_and_json_both_parse_and_other_media_is_refused() {
-        #[derive(serde::Deserialize)]
+        #[derive(Debug, serde::Deserialize)]
         struct Pw {
             auth_password: String,
         }

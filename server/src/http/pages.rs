@@ -92,7 +92,7 @@ pub fn step3(
         html! {
             h3 { "ルート CA 証明書のインストール" }
             p { "発行先: " code { (root_subject) } }
-            p { "拇印 (SHA-1): " code#sha1 { (fp.sha1) } }
+            p { "拇印 (SHA-1): " code id="sha1" { (fp.sha1) } }
             p { "インストールする前に、拇印がマニュアルに記載された値と一致することを確認してください。" }
             p { a href="/ca/root.crt" download="root.crt" { button type="button" { "ルート CA 証明書のインストール" } } }
             h3 { "クライアント証明書のインストール" }

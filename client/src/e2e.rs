@@ -1,0 +1,277 @@
+//! The whole story from the administrator's preparation: prepare an enrollment,
+//! read the mail as the user does, then walk the issuance site.
+
+use crate::certs::CertFormat;
+use crate::http::{self, JSON_LIMIT};
+use crate::issue::{run_issue, IssueOptions};
+use crate::report::{Progress, Recorder, Report};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use reqwest::header::ACCEPT;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+use webra2_wire::{
+    EnrollmentCreated, KeySpec, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW,
+    SITE_TITLE_RENEW,
+};
+
+/// What `e2e` needs: the admin listener, the user to prepare, and the options of
+/// the issuance that follows.
+#[derive(Clone)]
+pub struct E2eOptions {
+    /// The admin listener (`http://127.0.0.1:8081`).
+    pub admin_url: String,
+    /// The admin token, sent as `Authorization: Bearer` when given.
+    pub admin_token: Option<String>,
+    /// The user id to prepare.
+    pub user_id: String,
+    /// The user's mail address; `None` makes one up from the user id.
+    pub email: Option<String>,
+    /// The auth password to prepare; `None` picks a random one.
+    pub auth_password: Option<String>,
+    /// The PIN for the stored key; `None` picks a random one.
+    pub pin: Option<String>,
+    /// The store directory; `None` creates a fresh one under the temp directory.
+    pub store_dir: Option<PathBuf>,
+    /// `new` or `renew`.
+    pub kind: Kind,
+    /// The mail date to prepare with; `None` lets the service use its clock.
+    pub mail_sent_at: Option<OffsetDateTime>,
+    /// The root's SHA-1 the user expects; `None` means the fixture root's.
+    pub expect_root_sha1: Option<String>,
+    /// The confirmation page; `None` takes the one the site names.
+    pub confirm_url: Option<String>,
+    /// The key to generate; `None` follows what the site shows.
+    pub key_type: Option<KeySpec>,
+    /// The format to download the certificate in.
+    pub format: CertFormat,
+}
+
+impl E2eOptions {
+    /// Options with the defaults for everything but the admin URL and user id.
+    pub fn new(admin_url: impl Into<String>, user_id: impl Into<String>) -> Self {
+        Self {
+            admin_url: admin_url.into(),
+            admin_token: None,
+            user_id: user_id.into(),
+            email: None,
+            auth_password: None,
+            pin: None,
+            store_dir: None,
+            kind: Kind::New,
+            mail_sent_at: None,
+            expect_root_sha1: None,
+            confirm_url: None,
+            key_type: None,
+            format: CertFormat::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for E2eOptions {
+    // The admin token, the password and the PIN stay out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("E2eOptions")
+            .field("admin_url", &self.admin_url)
+            .field("user_id", &self.user_id)
+            .field("email", &self.email)
+            .field("store_dir", &self.store_dir)
+            .field("kind", &self.kind)
+            .field("mail_sent_at", &self.mail_sent_at)
+            .field("key_type", &self.key_type)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A random secret of `bytes` random bytes, as hex.
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// Prepares an enrollment through the admin listener, reads the newest mail to
+/// the user (its one-time URL, and its date for check D), then runs
+/// [`crate::issue`] with it. The report starts with the preparation and the mail.
+pub async fn e2e(opts: &E2eOptions, progress: &dyn Progress) -> Report {
+    let mut rec = Recorder::new(progress);
+    rec.report.user_id = Some(opts.user_id.clone());
+    let store_dir = match &opts.store_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("webra2-client-{}", random_hex(6))),
+    };
+    rec.report.store = Some(store_dir.display().to_string());
+    let email = opts
+        .email
+        .clone()
+        .unwrap_or_else(|| format!("{}@example.test", opts.user_id.to_ascii_lowercase()));
+    let auth_password = opts.auth_password.clone().unwrap_or_else(|| random_hex(12));
+    let pin = opts.pin.clone().unwrap_or_else(|| random_hex(4));
+
+    let Some(mail) = prepare_and_read_mail(opts, &mut rec, &email, &auth_password).await else {
+        return rec.finish();
+    };
+
+    let issue = IssueOptions {
+        url: mail.one_time_url.clone(),
+        auth_password,
+        pin,
+        store_dir,
+        user_id: Some(opts.user_id.clone()),
+        mail_sent_at: Some(mail.sent_at),
+        expect_root_sha1: opts.expect_root_sha1.clone(),
+        confirm_url: opts.confirm_url.clone(),
+        key_type: opts.key_type,
+        format: opts.format,
+    };
+    run_issue(&issue, &mut rec).await;
+    rec.finish()
+}
+
+async fn prepare_and_read_mail(
+    opts: &E2eOptions,
+    rec: &mut Recorder<'_>,
+    email: &str,
+    auth_password: &str,
+) -> Option<Mail> {
+    rec.begin();
+    let client = match http::plain_client() {
+        Ok(c) => c,
+        Err(e) => {
+            rec.fail("0-1", "発行準備", e.to_string());
+            return None;
+        }
+    };
+    let admin = opts.admin_url.trim_end_matches('/');
+    let with_token = |b: reqwest::RequestBuilder| match &opts.admin_token {
+        Some(token) => b.bearer_auth(token),
+        None => b,
+    };
+
+    let prepare = PrepareEnrollment {
+        user_id: opts.user_id.clone(),
+        email: email.to_owned(),
+        auth_password: auth_password.to_owned(),
+        kind: opts.kind,
+        mail_sent_at: opts.mail_sent_at,
+        url_valid_days: None,
+    };
+    let url = format!("{admin}/admin/enrollments");
+    let created = http::send(
+        rec.progress(),
+        "POST /admin/enrollments",
+        || {
+            with_token(client.post(&url))
+                .header(ACCEPT, "application/json")
+                .json(&prepare)
+        },
+        &[201],
+        JSON_LIMIT,
+    )
+    .await
+    .and_then(|b| b.json::<EnrollmentCreated>("preparation answer"))
+    .and_then(|c| {
+        if c.kind == opts.kind {
+            Ok(c)
+        } else {
+            Err(format!("asked for kind {}, prepared {}", opts.kind.as_str(), c.kind.as_str()))
+        }
+    });
+    let created = rec.outcome("0-1", "発行準備", created, |c| {
+        format!(
+            "enrollment {} ({}) for {} <{email}>, mail {}, URL valid until {}",
+            c.enrollment_id,
+            c.kind.as_str(),
+            opts.user_id,
+            webra2_wire::in_jst(c.mail_sent_at),
+            webra2_wire::in_jst(c.url_expires_at)
+        )
+    })?;
+
+    rec.begin();
+    let url = format!("{admin}/admin/mails");
+    let mail = http::send(
+        rec.progress(),
+        "GET /admin/mails",
+        || {
+            with_token(client.get(&url))
+                .query(&[("to", email)])
+                .header(ACCEPT, "application/json")
+        },
+        &[200],
+        JSON_LIMIT * 16,
+    )
+    .await
+    .and_then(|b| b.json::<Vec<Mail>>("outbox"))
+    .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created));
+    let mail = rec.outcome("0-2", "発行メール", mail, |m| {
+        format!(
+            "{:?} to {}, sent {}, carries the one-time URL and not the password",
+            m.subject,
+            m.to,
+            webra2_wire::in_jst(m.sent_at)
+        )
+    })?;
+
+    rec.begin();
+    let site = http::send(
+        rec.progress(),
+        "GET one-time URL",
+        || client.get(&mail.one_time_url).header(ACCEPT, "application/json"),
+        &[200],
+        JSON_LIMIT,
+    )
+    .await
+    .and_then(|b| b.json::<SiteInfo>("site page"))
+    .and_then(|site| {
+        let want = match opts.kind {
+            Kind::New => SITE_TITLE_NEW,
+            Kind::Renew => SITE_TITLE_RENEW,
+        };
+        if site.site_title == want && site.step == 1 {
+            Ok(site)
+        } else {
+            Err(format!(
+                "the page is {:?} step {}, expected {want:?} step 1",
+                site.site_title, site.step
+            ))
+        }
+    });
+    rec.outcome("0-3", "サイト", site, |s| format!("{} (step {})", s.site_title, s.step))?;
+    Some(mail)
+}
+
+/// The newest mail to the user must carry the URL the preparation made, and the
+/// user id, and never the password.
+fn check_mail(
+    mails: Vec<Mail>,
+    email: &str,
+    user_id: &str,
+    auth_password: &str,
+    created: &EnrollmentCreated,
+) -> Result<Mail, String> {
+    let mail = mails
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("no mail to {email} in the outbox"))?;
+    if !mail.to.eq_ignore_ascii_case(email) {
+        return Err(format!("the newest mail is to {}, not {email}", mail.to));
+    }
+    if mail.one_time_url != created.one_time_url {
+        return Err(format!(
+            "the newest mail carries {}, not the URL the preparation returned ({})",
+            mail.one_time_url, created.one_time_url
+        ));
+    }
+    if !mail.body.contains(&mail.one_time_url) {
+        return Err("the mail body does not show the one-time URL".to_owned());
+    }
+    if !mail.body.contains(user_id) {
+        return Err(format!("the mail body does not name the user id {user_id}"));
+    }
+    if mail.body.contains(auth_password) || mail.subject.contains(auth_password) {
+        return Err("the mail carries the auth password".to_owned());
+    }
+    Ok(mail)
+}

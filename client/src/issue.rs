@@ -1,0 +1,738 @@
+//! The issuance site, step by step, as the manual walks the user through it.
+
+use crate::certs::{self, CertFormat, CertInfo};
+use crate::http::{self, CERT_LIMIT, JSON_LIMIT};
+use crate::report::{Progress, Recorder, Report};
+use crate::{store, tls, ClientKey};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::Url;
+use std::path::PathBuf;
+use std::time::Duration;
+use time::OffsetDateTime;
+use webra2_wire::{AuthRequest, AuthResponse, Confirmation, Issued, KeySpec};
+
+/// The issuer every certificate of the service must name.
+pub(crate) const ISSUER_CN: &str = "NEC Certification Authority";
+/// The subject CN of the request when no user id is known.
+const DEFAULT_CN: &str = "webra2-client";
+
+/// What `issue` needs: the one-time URL and the user's secrets, where to install,
+/// and what to check against.
+#[derive(Clone)]
+pub struct IssueOptions {
+    /// The one-time URL from the mail (`.../issue/{token}`).
+    pub url: String,
+    /// The 認証情報パスワード.
+    pub auth_password: String,
+    /// The PIN that protects the stored private key.
+    pub pin: String,
+    /// The certificate store directory.
+    pub store_dir: PathBuf,
+    /// The user id the certificate must be issued to (check A); `None` skips it.
+    pub user_id: Option<String>,
+    /// When the issuance mail was sent (check D); `None` skips it.
+    pub mail_sent_at: Option<OffsetDateTime>,
+    /// The root's SHA-1 the user expects; `None` means the fixture root's.
+    pub expect_root_sha1: Option<String>,
+    /// The confirmation page; `None` takes the one the site names.
+    pub confirm_url: Option<String>,
+    /// The key to generate; `None` follows what the site shows.
+    pub key_type: Option<KeySpec>,
+    /// The format to download the certificate in.
+    pub format: CertFormat,
+}
+
+impl IssueOptions {
+    /// Options with the defaults for everything but the URL, secrets and store.
+    pub fn new(
+        url: impl Into<String>,
+        auth_password: impl Into<String>,
+        pin: impl Into<String>,
+        store_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            auth_password: auth_password.into(),
+            pin: pin.into(),
+            store_dir: store_dir.into(),
+            user_id: None,
+            mail_sent_at: None,
+            expect_root_sha1: None,
+            confirm_url: None,
+            key_type: None,
+            format: CertFormat::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for IssueOptions {
+    // The password and the PIN stay out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssueOptions")
+            .field("url", &self.url)
+            .field("store_dir", &self.store_dir)
+            .field("user_id", &self.user_id)
+            .field("mail_sent_at", &self.mail_sent_at)
+            .field("expect_root_sha1", &self.expect_root_sha1)
+            .field("confirm_url", &self.confirm_url)
+            .field("key_type", &self.key_type)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Walks Steps 1 to 4 of the manual against the site at `opts.url` and returns
+/// one report line per point the manual makes. Never panics on what the server
+/// sends: every problem becomes a FAIL line, and later steps that depend on it
+/// do not run.
+pub async fn issue(opts: &IssueOptions, progress: &dyn Progress) -> Report {
+    let mut rec = Recorder::new(progress);
+    rec.report.user_id.clone_from(&opts.user_id);
+    rec.report.store = Some(opts.store_dir.display().to_string());
+    run_issue(opts, &mut rec).await;
+    rec.finish()
+}
+
+/// What Step 2 leaves for Step 3.
+struct Requested {
+    key: ClientKey,
+    issued: Issued,
+    /// The issuance instant: the CSR answer's `Date`, else the client's clock.
+    issued_at: OffsetDateTime,
+    issued_at_source: &'static str,
+}
+
+/// The steps of `issue`, recording into a report shared with `e2e`.
+pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
+    rec.begin();
+    let client = match http::plain_client() {
+        Ok(c) => c,
+        Err(e) => {
+            rec.fail("1", "認証", e.to_string());
+            return;
+        }
+    };
+    let base = match Url::parse(opts.url.trim_end_matches('/')) {
+        Ok(u) => u,
+        Err(e) => {
+            rec.fail("1", "認証", format!("{:?} is not a URL: {e}", opts.url));
+            return;
+        }
+    };
+    let Some(auth) = step_auth(opts, rec, &client, &base).await else {
+        return;
+    };
+    let Some(requested) = step_key_and_csr(opts, rec, &client, &base, &auth).await else {
+        return;
+    };
+    let Some((root, leaf)) = step_install(opts, rec, &client, &base, &auth, &requested).await
+    else {
+        return;
+    };
+    step_checks(opts, rec, &requested, &root, &leaf);
+    step_confirm(opts, rec, &base, &requested, &root, &leaf).await;
+}
+
+/// `base` + `/path` (the one-time URL is a path, not a directory).
+fn sub(base: &Url, path: &str) -> String {
+    format!("{}/{path}", base.as_str().trim_end_matches('/'))
+}
+
+/// Resolves a URL the site gave, which may be relative to the site.
+fn resolve(base: &Url, given: &str) -> Result<Url, String> {
+    base.join(given)
+        .map_err(|e| format!("the site gave {given:?}, which is not a URL: {e}"))
+}
+
+async fn step_auth(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+) -> Option<AuthResponse> {
+    let url = sub(base, "auth");
+    let request = AuthRequest {
+        auth_password: opts.auth_password.clone(),
+    };
+    let result = http::send(
+        rec.progress(),
+        "POST /auth",
+        || {
+            client
+                .post(&url)
+                .header(ACCEPT, "application/json")
+                .json(&request)
+        },
+        &[200],
+        JSON_LIMIT,
+    )
+    .await
+    .and_then(|body| body.json::<AuthResponse>("auth answer"))
+    .and_then(|auth| {
+        if auth.session.trim().is_empty() {
+            Err("the auth answer carries an empty session".to_owned())
+        } else {
+            Ok(auth)
+        }
+    });
+    rec.outcome("1", "認証", result, |a| {
+        format!(
+            "CSP: {}, key length: {} bit, accepted keys: {}",
+            a.csp,
+            a.key_length,
+            if a.accepted_keys.is_empty() {
+                "(none listed)".to_owned()
+            } else {
+                a.accepted_keys.join(", ")
+            }
+        )
+    })
+}
+
+/// The key the site shows: RSA of its key length if accepted, else the first
+/// accepted type this client knows; `--key-type` overrides.
+pub(crate) fn choose_key(chosen: Option<KeySpec>, auth: &AuthResponse) -> Result<KeySpec, String> {
+    if let Some(spec) = chosen {
+        return Ok(spec);
+    }
+    let shown = KeySpec::Rsa(auth.key_length);
+    if auth.accepted_keys.is_empty() || auth.accepted_keys.iter().any(|k| *k == shown.to_string()) {
+        return Ok(shown);
+    }
+    auth.accepted_keys
+        .iter()
+        .find_map(|k| k.parse::<KeySpec>().ok())
+        .ok_or_else(|| {
+            format!(
+                "the site accepts no key type this client knows: {}",
+                auth.accepted_keys.join(", ")
+            )
+        })
+}
+
+/// Generates a key off the async threads, with a progress note every second.
+async fn generate(spec: KeySpec, rec: &Recorder<'_>) -> Result<ClientKey, String> {
+    if matches!(spec, KeySpec::Rsa(_)) {
+        rec.note(&format!("generating an {spec} key; this can take a while"));
+    }
+    let mut job = tokio::task::spawn_blocking(move || ClientKey::generate(spec));
+    let started = std::time::Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            done = &mut job => {
+                return match done {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("key generation did not finish: {e}")),
+                };
+            }
+            _ = ticker.tick() => {
+                rec.note(&format!("still generating the {spec} key ({} s)", started.elapsed().as_secs()));
+            }
+        }
+    }
+}
+
+async fn step_key_and_csr(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+    auth: &AuthResponse,
+) -> Option<Requested> {
+    rec.begin();
+    let spec = match choose_key(opts.key_type, auth) {
+        Ok(s) => s,
+        Err(reason) => {
+            rec.fail("2", "鍵生成", reason);
+            return None;
+        }
+    };
+    let key = generate(spec, rec).await;
+    let shown = format!("{}, {} bit", auth.csp, auth.key_length);
+    let key = rec.outcome("2", "鍵生成", key, |k| {
+        let made = k.spec();
+        if made == KeySpec::Rsa(auth.key_length) {
+            format!("{made} ({shown})")
+        } else {
+            format!("{made} (the site shows {shown})")
+        }
+    })?;
+
+    let cn = opts.user_id.as_deref().unwrap_or(DEFAULT_CN);
+    let csr = match key.csr_pem(cn) {
+        Ok(pem) => pem,
+        Err(e) => {
+            rec.fail("2-1", "証明書要求", e.to_string());
+            return None;
+        }
+    };
+    let url = sub(base, "csr");
+    let result = http::send(
+        rec.progress(),
+        "POST /csr",
+        || {
+            client
+                .post(&url)
+                .bearer_auth(&auth.session)
+                .header(CONTENT_TYPE, "application/x-pem-file")
+                .header(ACCEPT, "application/json")
+                .body(csr.clone())
+        },
+        &[201],
+        JSON_LIMIT,
+    )
+    .await
+    .and_then(|body| {
+        let issued = body.json::<Issued>("issuance answer")?;
+        Ok((issued, body.date))
+    });
+    let (issued, date) = rec.outcome("2-1", "証明書要求", result, |(i, date)| {
+        format!(
+            "serial {}, notBefore {}, notAfter {}{}",
+            i.serial,
+            webra2_wire::in_jst(i.not_before),
+            webra2_wire::in_jst(i.not_after),
+            if date.is_some() {
+                ""
+            } else {
+                " (no Date header: the issuance day comes from the client's clock)"
+            }
+        )
+    })?;
+    rec.report.serial = Some(issued.serial.clone());
+    let (issued_at, issued_at_source) = match date {
+        Some(d) => (d, "the server's Date header"),
+        None => (OffsetDateTime::now_utc(), "the client's clock"),
+    };
+    Some(Requested {
+        key,
+        issued,
+        issued_at,
+        issued_at_source,
+    })
+}
+
+/// Step 3 (a) to (c): the root after its fingerprint is checked, then the
+/// certificate and the key. Returns the root and the leaf as installed.
+async fn step_install(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+    auth: &AuthResponse,
+    req: &Requested,
+) -> Option<(CertInfo, CertInfo)> {
+    rec.begin();
+    let root = fetch_root(opts, rec, client, base, &req.issued).await;
+    let (root, sha1_hex) = rec.outcome("3-1", "ルートCA証明書 fingerprint", root, |(r, _)| {
+        format!(
+            "SHA-1 {} matches the expected fingerprint ({})",
+            r.sha1_groups(),
+            r.subject_cn.as_deref().unwrap_or("no CN")
+        )
+    })?;
+
+    let root_path = store::root_path(&opts.store_dir, &sha1_hex);
+    let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes())
+        .map_err(|e| e.to_string());
+    rec.outcome("3-2", "ルートCA証明書のインストール", written, |()| {
+        root_path.display().to_string()
+    })?;
+
+    let leaf = fetch_leaf(opts, rec, client, base, auth, req).await;
+    let (leaf, _) = rec.outcome("3-3", "証明書のダウンロード", leaf, |(_, d)| d.clone())?;
+
+    let cert_path = store::cert_path(&opts.store_dir, &leaf.serial);
+    let key_path = store::key_path(&opts.store_dir, &leaf.serial);
+    let installed = store::write_private(&cert_path, store::cert_pem(&leaf.der).as_bytes())
+        .and_then(|()| req.key.encrypt_pem(&opts.pin))
+        .and_then(|pem| store::write_private(&key_path, pem.as_bytes()))
+        .map_err(|e| e.to_string());
+    rec.outcome("3-4", "証明書と秘密鍵のインストール", installed, |()| {
+        format!(
+            "{} and {} (PKCS#8, AES-256-CBC, PIN)",
+            cert_path.display(),
+            key_path.display()
+        )
+    })?;
+    rec.report.not_before = Some(leaf.not_before);
+    rec.report.not_after = Some(leaf.not_after);
+    Some((root, leaf))
+}
+
+/// Downloads the root and checks its fingerprint; nothing is installed here.
+async fn fetch_root(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+    issued: &Issued,
+) -> Result<(CertInfo, String), String> {
+    let expected_given = opts
+        .expect_root_sha1
+        .as_deref()
+        .unwrap_or_else(|| certs::fixture_root_sha1());
+    let expected = certs::normalize_sha1(expected_given)
+        .map_err(|e| format!("expected fingerprint: {e}"))?;
+    let url = resolve(base, &issued.root_url)?;
+    let body = http::send(
+        rec.progress(),
+        "GET root",
+        || {
+            client
+                .get(url.clone())
+                .header(ACCEPT, "application/pkix-cert")
+        },
+        &[200],
+        CERT_LIMIT,
+    )
+    .await?;
+    let ders = certs::decode_certificates(&body.content_type, &body.bytes)
+        .map_err(|e| format!("root: {e}"))?;
+    let der = ders
+        .into_iter()
+        .next()
+        .ok_or_else(|| "root: no certificate".to_owned())?;
+    let root = CertInfo::parse(&der).map_err(|e| format!("root: {e}"))?;
+    let got = webra2_wire::serial_hex(&certs::sha1(&root.der));
+    rec.report.root_sha1 = Some(root.sha1_groups());
+    if got != expected {
+        return Err(format!(
+            "SHA-1 {} does NOT match the expected {}: the root was not installed and \
+             nothing else will be",
+            root.sha1_groups(),
+            webra2_wire::fingerprint_groups(&hex::decode(&expected).unwrap_or_default())
+        ));
+    }
+    Ok((root, got))
+}
+
+/// Downloads the client certificate in the format asked for, takes whatever
+/// format the Content-Type says, and picks the leaf.
+async fn fetch_leaf(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+    auth: &AuthResponse,
+    req: &Requested,
+) -> Result<(CertInfo, String), String> {
+    let mut url = resolve(base, &req.issued.certificate_url)?;
+    let others: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "format")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(others)
+        .append_pair("format", opts.format.as_str());
+    let accept = match opts.format {
+        CertFormat::Pem => "application/x-pem-file",
+        CertFormat::Der => "application/pkix-cert",
+        CertFormat::P7c => "application/pkcs7-mime",
+    };
+    let body = http::send(
+        rec.progress(),
+        "GET certificate",
+        || {
+            client
+                .get(url.clone())
+                .bearer_auth(&auth.session)
+                .header(ACCEPT, accept)
+        },
+        &[200],
+        CERT_LIMIT,
+    )
+    .await?;
+    let ders = certs::decode_certificates(&body.content_type, &body.bytes)
+        .map_err(|e| format!("certificate: {e}"))?;
+    let count = ders.len();
+    let parsed = ders
+        .iter()
+        .map(|d| CertInfo::parse(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate: {e}"))?;
+    let leaf = certs::pick_leaf(parsed, &req.issued.serial)
+        .ok_or_else(|| "certificate: the answer holds no certificate".to_owned())?;
+    let announced = req.issued.serial.trim_start_matches('0').to_ascii_uppercase();
+    if leaf.serial.trim_start_matches('0') != announced {
+        return Err(format!(
+            "the certificate downloaded has serial {}, not the {} the site announced",
+            leaf.serial, req.issued.serial
+        ));
+    }
+    if leaf.not_before != req.issued.not_before || leaf.not_after != req.issued.not_after {
+        return Err(format!(
+            "the certificate's validity {} to {} differs from the {} to {} the site announced",
+            leaf.not_before, leaf.not_after, req.issued.not_before, req.issued.not_after
+        ));
+    }
+    Ok((
+        leaf.clone(),
+        format!(
+            "serial {} as {} ({} certificate{})",
+            leaf.serial,
+            body.content_type,
+            count,
+            if count == 1 { "" } else { "s" }
+        ),
+    ))
+}
+
+/// The checks of the manual's step (28), each its own line.
+fn step_checks(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    req: &Requested,
+    root: &CertInfo,
+    leaf: &CertInfo,
+) {
+    rec.begin();
+    let subject = leaf.subject_cn.as_deref().unwrap_or("(no CN)");
+    match &opts.user_id {
+        Some(user) if leaf.subject_cn.as_deref() == Some(user.as_str()) => {
+            rec.pass("3-A", "発行先", subject);
+        }
+        Some(user) => rec.fail(
+            "3-A",
+            "発行先",
+            format!("issued to {subject}, not to the user id {user}"),
+        ),
+        None => rec.skip(
+            "3-A",
+            "発行先",
+            format!("no user id given (issued to {subject})"),
+        ),
+    }
+
+    rec.begin();
+    let issuer = leaf.issuer_cn.as_deref().unwrap_or("(no CN)");
+    if issuer == ISSUER_CN {
+        rec.pass("3-B", "発行者", issuer);
+    } else {
+        rec.fail("3-B", "発行者", format!("issued by {issuer}, not by {ISSUER_CN}"));
+    }
+
+    rec.begin();
+    let start = certs::jst_date(leaf.not_before);
+    let day = certs::jst_date(req.issued_at);
+    let detail = format!(
+        "{} (JST); issuance day {} from {}",
+        certs::slash_date(start),
+        certs::slash_date(day),
+        req.issued_at_source
+    );
+    if start == day {
+        rec.pass("3-C", "有効期間の開始", detail);
+    } else {
+        rec.fail("3-C", "有効期間の開始", format!("notBefore {detail}"));
+    }
+
+    rec.begin();
+    let end = certs::jst_date(leaf.not_after);
+    match opts.mail_sent_at {
+        Some(mail) => {
+            let want = certs::plus_two_years_jst(mail);
+            let detail = format!(
+                "{} (JST); mail of {} + 2 years = {}",
+                certs::slash_date(end),
+                certs::slash_date(certs::jst_date(mail)),
+                certs::slash_date(want)
+            );
+            if end == want {
+                rec.pass("3-D", "有効期間の終了", detail);
+            } else {
+                rec.fail("3-D", "有効期間の終了", format!("notAfter {detail}"));
+            }
+        }
+        None => rec.skip(
+            "3-D",
+            "有効期間の終了",
+            format!(
+                "no mail date given (notAfter {} JST)",
+                certs::slash_date(end)
+            ),
+        ),
+    }
+
+    rec.begin();
+    // The Date header has whole seconds, so it can fall just before notBefore.
+    let at = req.issued_at.max(leaf.not_before);
+    let path = certs::verify_path(&leaf.der, &root.der, at);
+    rec.outcome("3-E", "証明のパス", path, |()| {
+        format!("{subject} → {} (installed root), client authentication", root.subject_cn.as_deref().unwrap_or("root"))
+    });
+
+    rec.begin();
+    let same = req
+        .key
+        .public_key_der()
+        .map_err(|e| e.to_string())
+        .and_then(|ours| {
+            if certs::same_key(&ours, &leaf.spki) {
+                Ok(())
+            } else {
+                Err("the certificate's public key is not the key this client generated".to_owned())
+            }
+        });
+    rec.outcome("3-F", "公開鍵", same, |()| {
+        format!("the certificate holds the generated {} key", req.key.spec())
+    });
+}
+
+/// Step 4: the key read back with the PIN, then the confirmation page over
+/// mutual TLS with what was installed.
+async fn step_confirm(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    base: &Url,
+    req: &Requested,
+    root: &CertInfo,
+    leaf: &CertInfo,
+) {
+    rec.begin();
+    let key_path = store::key_path(&opts.store_dir, &leaf.serial);
+    let key = store::read(&key_path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            let pem = String::from_utf8(bytes).map_err(|_| "the stored key is not text".to_owned())?;
+            ClientKey::decrypt_pem(&pem, &opts.pin).map_err(|e| e.to_string())
+        })
+        .and_then(|key| {
+            let ours = key.public_key_der().map_err(|e| e.to_string())?;
+            if certs::same_key(&ours, &leaf.spki) {
+                Ok(key)
+            } else {
+                Err("the stored key does not match the certificate".to_owned())
+            }
+        });
+    let Some(key) = rec.outcome("4-1", "秘密鍵の読み出し", key, |k| {
+        format!("{} opened with the PIN ({})", key_path.display(), k.spec())
+    }) else {
+        return;
+    };
+
+    rec.begin();
+    let result = confirm(opts, rec, base, req, root, leaf, &key).await;
+    rec.outcome("4", "証明書確認ページ", result, |c| {
+        format!("confirmed serial {} for {}", c.serial, c.user_id)
+    });
+}
+
+async fn confirm(
+    opts: &IssueOptions,
+    rec: &Recorder<'_>,
+    base: &Url,
+    req: &Requested,
+    root: &CertInfo,
+    leaf: &CertInfo,
+    key: &ClientKey,
+) -> Result<Confirmation, String> {
+    let given = opts
+        .confirm_url
+        .as_deref()
+        .or(req.issued.confirm_url.as_deref())
+        .ok_or_else(|| {
+            "no confirmation page URL: the site named none; pass --confirm-url".to_owned()
+        })?;
+    let url = resolve(base, given)?;
+    // Present what is in the store, not what is in memory: that is what the user has.
+    let installed_root = store::read(&store::root_path(
+        &opts.store_dir,
+        &webra2_wire::serial_hex(&certs::sha1(&root.der)),
+    ))
+    .map_err(|e| e.to_string())
+    .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed root: {e}")))?;
+    let installed_leaf = store::read(&store::cert_path(&opts.store_dir, &leaf.serial))
+        .map_err(|e| e.to_string())
+        .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed certificate: {e}")))?;
+    let (Some(root_der), Some(leaf_der)) = (installed_root.first(), installed_leaf.first()) else {
+        return Err("the store holds no certificate".to_owned());
+    };
+    let chain = vec![
+        rustls_pki_types::CertificateDer::from(leaf_der.clone()),
+        rustls_pki_types::CertificateDer::from(root_der.clone()),
+    ];
+    let config = tls::client_config(root_der, chain, key).map_err(|e| e.to_string())?;
+    let client = http::client_with(config).map_err(|e| e.to_string())?;
+    let body = http::send(
+        rec.progress(),
+        "GET confirmation page",
+        || client.get(url.clone()).header(ACCEPT, "application/json"),
+        &[200],
+        JSON_LIMIT,
+    )
+    .await?;
+    let confirmation: Confirmation = body.json("confirmation")?;
+    if confirmation.status != "ok" {
+        return Err(format!("the page says status {:?}, not \"ok\"", confirmation.status));
+    }
+    if !confirmation.serial.eq_ignore_ascii_case(&leaf.serial)
+        && confirmation.serial.trim_start_matches('0') != leaf.serial.trim_start_matches('0')
+    {
+        return Err(format!(
+            "the page saw serial {}, but the installed certificate is {}",
+            confirmation.serial, leaf.serial
+        ));
+    }
+    let cn = leaf.subject_cn.as_deref().unwrap_or_default();
+    if confirmation.user_id != cn {
+        return Err(format!(
+            "the page saw user {}, but the certificate is issued to {cn}",
+            confirmation.user_id
+        ));
+    }
+    if let Some(user) = &opts.user_id {
+        if &confirmation.user_id != user {
+            return Err(format!(
+                "the page saw user {}, not {user}",
+                confirmation.user_id
+            ));
+        }
+    }
+    Ok(confirmation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(key_length: u32, accepted: &[&str]) -> AuthResponse {
+        AuthResponse {
+            session: "s".into(),
+            csp: "Microsoft Enhanced Cryptographic Provider v1.0".into(),
+            key_length,
+            accepted_keys: accepted.iter().map(|s| (*s).to_owned()).collect(),
+            session_expires_at: None,
+        }
+    }
+
+    #[test]
+    fn the_key_follows_the_length_the_site_shows() {
+        assert_eq!(choose_key(None, &auth(1024, &["rsa-1024"])), Ok(KeySpec::Rsa(1024)));
+        assert_eq!(
+            choose_key(None, &auth(2048, &["ecdsa-p256", "rsa-2048"])),
+            Ok(KeySpec::Rsa(2048))
+        );
+    }
+
+    #[test]
+    fn without_an_rsa_of_that_length_the_first_accepted_key_is_taken() {
+        assert_eq!(
+            choose_key(None, &auth(256, &["ecdsa-p256", "ecdsa-p384"])),
+            Ok(KeySpec::EcdsaP256)
+        );
+        assert!(choose_key(None, &auth(256, &["ed448"])).is_err());
+    }
+
+    #[test]
+    fn the_key_type_flag_overrides_the_site() {
+        assert_eq!(
+            choose_key(Some(KeySpec::EcdsaP384), &auth(1024, &["rsa-1024"])),
+            Ok(KeySpec::EcdsaP384)
+        );
+    }
+}

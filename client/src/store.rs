@@ -1,0 +1,65 @@
+//! The certificate store the client installs into, laid out like a user's:
+//! `trusted-roots/<SHA1>.crt.pem` and `personal/<SERIAL>.{crt,key}.pem`.
+
+use crate::ClientError;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where the root with this SHA-1 (40 hex digits) is installed.
+pub(crate) fn root_path(store: &Path, sha1_hex: &str) -> PathBuf {
+    store.join("trusted-roots").join(format!("{sha1_hex}.crt.pem"))
+}
+
+/// Where the certificate with this serial is installed.
+pub(crate) fn cert_path(store: &Path, serial: &str) -> PathBuf {
+    store.join("personal").join(format!("{}.crt.pem", file_safe(serial)))
+}
+
+/// Where the key of the certificate with this serial is installed.
+pub(crate) fn key_path(store: &Path, serial: &str) -> PathBuf {
+    store.join("personal").join(format!("{}.key.pem", file_safe(serial)))
+}
+
+/// A serial comes from a certificate a server sent: keep it to hex for a file name.
+fn file_safe(serial: &str) -> String {
+    serial.chars().filter(char::is_ascii_hexdigit).collect()
+}
+
+/// Writes a file readable by its owner only (where the OS has such modes),
+/// creating its directory.
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), ClientError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| ClientError::io(dir, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| ClientError::io(path, e))?;
+    // The mode above only applies to new files; an old file keeps its own.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| ClientError::io(path, e))?;
+    }
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| ClientError::io(path, e))
+}
+
+/// Reads a file of the store.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
+    std::fs::read(path).map_err(|e| ClientError::io(path, e))
+}
+
+/// A DER certificate as PEM.
+pub(crate) fn cert_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}

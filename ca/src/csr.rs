@@ -106,16 +106,24 @@ fn signature_algorithm(oid: &str) -> Result<SigAlg, CsrError> {
         "1.2.840.10045.4.3.2" => SigAlg::Ecdsa(SignatureHash::Sha256),
         "1.2.840.10045.4.3.3" => SigAlg::Ecdsa(SignatureHash::Sha384),
         "1.2.840.113549.1.1.10" => {
-            return Err(CsrError::Malformed("RSA-PSS signatures are not supported".into()))
+            return Err(CsrError::Malformed(
+                "RSA-PSS signatures are not supported".into(),
+            ))
         }
         "1.2.840.10045.4.1" => {
-            return Err(CsrError::Malformed("ECDSA with SHA-1 is not supported".into()))
+            return Err(CsrError::Malformed(
+                "ECDSA with SHA-1 is not supported".into(),
+            ))
         }
         "1.2.840.10045.4.3.4" => {
-            return Err(CsrError::Malformed("ECDSA with SHA-512 is not supported".into()))
+            return Err(CsrError::Malformed(
+                "ECDSA with SHA-512 is not supported".into(),
+            ))
         }
         other => {
-            return Err(CsrError::Malformed(format!("unsupported signature algorithm {other}")))
+            return Err(CsrError::Malformed(format!(
+                "unsupported signature algorithm {other}"
+            )))
         }
     })
 }
@@ -126,7 +134,10 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
     let (rest, csr) = X509CertificationRequest::from_der(&der)
         .map_err(|e| CsrError::Malformed(format!("cannot parse the request: {e}")))?;
     if !rest.is_empty() {
-        return Err(CsrError::Malformed(format!("{} bytes after the request", rest.len())));
+        return Err(CsrError::Malformed(format!(
+            "{} bytes after the request",
+            rest.len()
+        )));
     }
     let info = &csr.certification_request_info;
     let spki = &info.subject_pki;
@@ -138,7 +149,9 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
     let (key, signature_hash) = match key_oid.as_str() {
         OID_RSA_ENCRYPTION => {
             let SigAlg::Rsa(hash) = sig_alg else {
-                return Err(CsrError::SignatureInvalid("an RSA key with an ECDSA signature".into()));
+                return Err(CsrError::SignatureInvalid(
+                    "an RSA key with an ECDSA signature".into(),
+                ));
             };
             let bits = verify_rsa(spki, hash, message, signature)?;
             (KeySpec::Rsa(bits), hash)
@@ -161,7 +174,9 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
                 }
             };
             let SigAlg::Ecdsa(hash) = sig_alg else {
-                return Err(CsrError::SignatureInvalid("an ECDSA key with an RSA signature".into()));
+                return Err(CsrError::SignatureInvalid(
+                    "an ECDSA key with an RSA signature".into(),
+                ));
             };
             verify_ecdsa(key, hash, &spki.subject_public_key.data, message, signature)?;
             (key, hash)
@@ -173,7 +188,11 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
             )))
         }
     };
-    Ok(CertRequest { spki_der: spki.raw.to_vec(), key, signature_hash })
+    Ok(CertRequest {
+        spki_der: spki.raw.to_vec(),
+        key,
+        signature_hash,
+    })
 }
 
 fn key_algorithm_name(oid: &str) -> String {
@@ -194,20 +213,34 @@ fn verify_rsa(
     signature: &[u8],
 ) -> Result<u32, CsrError> {
     let Ok(PublicKey::RSA(parsed)) = spki.parsed() else {
-        return Err(CsrError::Malformed("the RSA public key does not parse".into()));
+        return Err(CsrError::Malformed(
+            "the RSA public key does not parse".into(),
+        ));
     };
     let n = BigUint::from_bytes_be(parsed.modulus);
     let bits = n.bits();
     if bits > RSA_MAX_BITS {
-        return Err(CsrError::KeyPolicy(format!("RSA-{bits} key: larger than RSA-{RSA_MAX_BITS}")));
+        return Err(CsrError::KeyPolicy(format!(
+            "RSA-{bits} key: larger than RSA-{RSA_MAX_BITS}"
+        )));
     }
-    let key = RsaPublicKey::new_with_max_size(n, BigUint::from_bytes_be(parsed.exponent), RSA_MAX_BITS)
-        .map_err(|e| CsrError::Malformed(format!("unusable RSA public key: {e}")))?;
+    let key =
+        RsaPublicKey::new_with_max_size(n, BigUint::from_bytes_be(parsed.exponent), RSA_MAX_BITS)
+            .map_err(|e| CsrError::Malformed(format!("unusable RSA public key: {e}")))?;
     let (scheme, digest) = match hash {
         SignatureHash::Sha1 => (Pkcs1v15Sign::new::<Sha1>(), Sha1::digest(message).to_vec()),
-        SignatureHash::Sha256 => (Pkcs1v15Sign::new::<Sha256>(), Sha256::digest(message).to_vec()),
-        SignatureHash::Sha384 => (Pkcs1v15Sign::new::<Sha384>(), Sha384::digest(message).to_vec()),
-        SignatureHash::Sha512 => (Pkcs1v15Sign::new::<Sha512>(), Sha512::digest(message).to_vec()),
+        SignatureHash::Sha256 => (
+            Pkcs1v15Sign::new::<Sha256>(),
+            Sha256::digest(message).to_vec(),
+        ),
+        SignatureHash::Sha384 => (
+            Pkcs1v15Sign::new::<Sha384>(),
+            Sha384::digest(message).to_vec(),
+        ),
+        SignatureHash::Sha512 => (
+            Pkcs1v15Sign::new::<Sha512>(),
+            Sha512::digest(message).to_vec(),
+        ),
     };
     key.verify(scheme, &digest, signature)
         .map_err(|_| CsrError::SignatureInvalid(format!("RSA-{bits} with {hash}")))?;
@@ -226,7 +259,11 @@ fn verify_ecdsa(
         (KeySpec::EcdsaP256, SignatureHash::Sha384) => &ring_sig::ECDSA_P256_SHA384_ASN1,
         (KeySpec::EcdsaP384, SignatureHash::Sha256) => &ring_sig::ECDSA_P384_SHA256_ASN1,
         (KeySpec::EcdsaP384, SignatureHash::Sha384) => &ring_sig::ECDSA_P384_SHA384_ASN1,
-        _ => return Err(CsrError::Malformed(format!("ECDSA with {hash} is not supported"))),
+        _ => {
+            return Err(CsrError::Malformed(format!(
+                "ECDSA with {hash} is not supported"
+            )))
+        }
     };
     UnparsedPublicKey::new(alg, point)
         .verify(message, signature)
@@ -242,7 +279,9 @@ fn to_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
         Some(t) if t.contains("-----BEGIN") => from_pem(t),
         Some(t) if looks_like_base64(t) => {
             // Internet Explorer's enrollment control returns the request as bare base64.
-            let wrapped = format!("-----BEGIN CERTIFICATE REQUEST-----\n{t}\n-----END CERTIFICATE REQUEST-----\n");
+            let wrapped = format!(
+                "-----BEGIN CERTIFICATE REQUEST-----\n{t}\n-----END CERTIFICATE REQUEST-----\n"
+            );
             from_pem(&wrapped)
         }
         _ if bytes.first() == Some(&0x30) => Ok(bytes.to_vec()),
@@ -252,19 +291,25 @@ fn to_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
 
 fn looks_like_base64(text: &str) -> bool {
     text.len() >= 16
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ' | b'\t'))
+        && text.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ' | b'\t')
+        })
 }
 
 fn from_pem(text: &str) -> Result<Vec<u8>, CsrError> {
     let blocks = pem::parse_many(text).map_err(|e| CsrError::Malformed(format!("bad PEM: {e}")))?;
     let [block] = blocks.as_slice() else {
-        return Err(CsrError::Malformed(format!("{} PEM blocks where one request was expected", blocks.len())));
+        return Err(CsrError::Malformed(format!(
+            "{} PEM blocks where one request was expected",
+            blocks.len()
+        )));
     };
     match block.tag() {
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(block.contents().to_vec()),
-        other => Err(CsrError::Malformed(format!("a PEM {other:?}, not a CERTIFICATE REQUEST"))),
+        other => Err(CsrError::Malformed(format!(
+            "a PEM {other:?}, not a CERTIFICATE REQUEST"
+        ))),
     }
 }
 
@@ -291,12 +336,24 @@ mod tests {
         for (name, key, hash) in [
             ("rsa512.csr.pem", KeySpec::Rsa(512), SignatureHash::Sha256),
             ("rsa1024.csr.pem", KeySpec::Rsa(1024), SignatureHash::Sha256),
-            ("rsa1024-sha1.csr.pem", KeySpec::Rsa(1024), SignatureHash::Sha1),
-            ("rsa1024-windows.csr.pem", KeySpec::Rsa(1024), SignatureHash::Sha256),
+            (
+                "rsa1024-sha1.csr.pem",
+                KeySpec::Rsa(1024),
+                SignatureHash::Sha1,
+            ),
+            (
+                "rsa1024-windows.csr.pem",
+                KeySpec::Rsa(1024),
+                SignatureHash::Sha256,
+            ),
             ("rsa2048.csr.pem", KeySpec::Rsa(2048), SignatureHash::Sha256),
             ("p256.csr.pem", KeySpec::EcdsaP256, SignatureHash::Sha256),
             ("p384.csr.pem", KeySpec::EcdsaP384, SignatureHash::Sha384),
-            ("p384-sha256.csr.pem", KeySpec::EcdsaP384, SignatureHash::Sha256),
+            (
+                "p384-sha256.csr.pem",
+                KeySpec::EcdsaP384,
+                SignatureHash::Sha256,
+            ),
         ] {
             let req = parsed(name);
             assert_eq!((req.key, req.signature_hash), (key, hash), "{name}");
@@ -306,10 +363,14 @@ mod tests {
     #[test]
     fn the_spki_is_kept_byte_for_byte() {
         let pem_text = String::from_utf8(fixture("rsa1024.csr.pem")).unwrap_or_default();
-        let der = pem::parse(pem_text).map(|p| p.into_contents()).unwrap_or_default();
+        let der = pem::parse(pem_text)
+            .map(|p| p.into_contents())
+            .unwrap_or_default();
         let req = parsed("rsa1024.csr.pem");
         assert!(!req.spki_der.is_empty());
-        assert!(der.windows(req.spki_der.len()).any(|w| w == req.spki_der.as_slice()));
+        assert!(der
+            .windows(req.spki_der.len())
+            .any(|w| w == req.spki_der.as_slice()));
         assert_eq!(req.spki_der[0], 0x30);
     }
 
@@ -323,7 +384,10 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed() {
-        assert!(matches!(parse_csr(&fixture("garbage.csr")), Err(CsrError::Malformed(_))));
+        assert!(matches!(
+            parse_csr(&fixture("garbage.csr")),
+            Err(CsrError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -335,7 +399,9 @@ mod tests {
     #[test]
     fn der_works_and_trailing_bytes_after_it_are_malformed() {
         let text = String::from_utf8(fixture("p256.csr.pem")).unwrap_or_default();
-        let mut der = pem::parse(text).map(|p| p.into_contents()).unwrap_or_default();
+        let mut der = pem::parse(text)
+            .map(|p| p.into_contents())
+            .unwrap_or_default();
         assert_eq!(parse_csr(&der).map(|r| r.key), Ok(KeySpec::EcdsaP256));
         der.push(0);
         assert!(matches!(parse_csr(&der), Err(CsrError::Malformed(_))));
@@ -344,9 +410,14 @@ mod tests {
     #[test]
     fn truncated_der_is_malformed() {
         let text = String::from_utf8(fixture("rsa1024.csr.pem")).unwrap_or_default();
-        let der = pem::parse(text).map(|p| p.into_contents()).unwrap_or_default();
+        let der = pem::parse(text)
+            .map(|p| p.into_contents())
+            .unwrap_or_default();
         for len in [1, 2, 10, der.len() / 2, der.len() - 1] {
-            assert!(matches!(parse_csr(&der[..len]), Err(CsrError::Malformed(_))), "{len}");
+            assert!(
+                matches!(parse_csr(&der[..len]), Err(CsrError::Malformed(_))),
+                "{len}"
+            );
         }
     }
 
@@ -354,19 +425,35 @@ mod tests {
     fn the_new_certificate_request_label_and_bare_base64_are_accepted() {
         let text = String::from_utf8(fixture("rsa1024.csr.pem")).unwrap_or_default();
         let renamed = text.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
-        assert_eq!(parse_csr(renamed.as_bytes()).map(|r| r.key), Ok(KeySpec::Rsa(1024)));
-        let bare: String = text.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\r\n");
-        assert_eq!(parse_csr(bare.as_bytes()).map(|r| r.key), Ok(KeySpec::Rsa(1024)));
+        assert_eq!(
+            parse_csr(renamed.as_bytes()).map(|r| r.key),
+            Ok(KeySpec::Rsa(1024))
+        );
+        let bare: String = text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        assert_eq!(
+            parse_csr(bare.as_bytes()).map(|r| r.key),
+            Ok(KeySpec::Rsa(1024))
+        );
     }
 
     #[test]
     fn a_pem_with_another_label_is_malformed() {
-        let cert = std::fs::read(format!("{}/../fixtures/root.cert.pem", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_default();
+        let cert = std::fs::read(format!(
+            "{}/../fixtures/root.cert.pem",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap_or_default();
         let key = fixture("rsa1024.key.pem");
         for input in [cert, key] {
             let err = parse_csr(&input);
-            assert!(matches!(err, Err(CsrError::Malformed(ref m)) if m.contains("not a CERTIFICATE REQUEST")), "{err:?}");
+            assert!(
+                matches!(err, Err(CsrError::Malformed(ref m)) if m.contains("not a CERTIFICATE REQUEST")),
+                "{err:?}"
+            );
         }
     }
 
@@ -380,22 +467,48 @@ mod tests {
     #[test]
     fn webra2_accepts_exactly_the_rsa_1024_requests() {
         let p = profile("webra2");
-        for name in ["rsa1024.csr.pem", "rsa1024-sha1.csr.pem", "rsa1024-windows.csr.pem"] {
+        for name in [
+            "rsa1024.csr.pem",
+            "rsa1024-sha1.csr.pem",
+            "rsa1024-windows.csr.pem",
+        ] {
             assert_eq!(p.check_request(&parsed(name)), Ok(()), "{name}");
         }
-        for name in ["rsa512.csr.pem", "rsa2048.csr.pem", "p256.csr.pem", "p384.csr.pem", "p384-sha256.csr.pem"] {
-            assert!(matches!(p.check_request(&parsed(name)), Err(CsrError::KeyPolicy(_))), "{name}");
+        for name in [
+            "rsa512.csr.pem",
+            "rsa2048.csr.pem",
+            "p256.csr.pem",
+            "p384.csr.pem",
+            "p384-sha256.csr.pem",
+        ] {
+            assert!(
+                matches!(p.check_request(&parsed(name)), Err(CsrError::KeyPolicy(_))),
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn modern_accepts_rsa_2048_and_both_curves_and_refuses_rsa_1024() {
         let p = profile("modern");
-        for name in ["rsa2048.csr.pem", "p256.csr.pem", "p384.csr.pem", "p384-sha256.csr.pem"] {
+        for name in [
+            "rsa2048.csr.pem",
+            "p256.csr.pem",
+            "p384.csr.pem",
+            "p384-sha256.csr.pem",
+        ] {
             assert_eq!(p.check_request(&parsed(name)), Ok(()), "{name}");
         }
-        for name in ["rsa512.csr.pem", "rsa1024.csr.pem", "rsa1024-sha1.csr.pem", "rsa1024-windows.csr.pem"] {
-            assert!(matches!(p.check_request(&parsed(name)), Err(CsrError::KeyPolicy(_))), "{name}");
+        for name in [
+            "rsa512.csr.pem",
+            "rsa1024.csr.pem",
+            "rsa1024-sha1.csr.pem",
+            "rsa1024-windows.csr.pem",
+        ] {
+            assert!(
+                matches!(p.check_request(&parsed(name)), Err(CsrError::KeyPolicy(_))),
+                "{name}"
+            );
         }
     }
 
@@ -403,14 +516,18 @@ mod tests {
     fn rsa_512_is_refused_by_policy_with_a_readable_message() {
         assert_eq!(
             profile("webra2").check_request(&parsed("rsa512.csr.pem")),
-            Err(CsrError::KeyPolicy("RSA-512 key: this profile accepts RSA-1024 only".into()))
+            Err(CsrError::KeyPolicy(
+                "RSA-512 key: this profile accepts RSA-1024 only".into()
+            ))
         );
     }
 
     #[test]
     fn a_changed_byte_never_panics_and_never_verifies_when_it_is_signed() {
         let text = String::from_utf8(fixture("rsa1024-windows.csr.pem")).unwrap_or_default();
-        let der = pem::parse(text).map(|p| p.into_contents()).unwrap_or_default();
+        let der = pem::parse(text)
+            .map(|p| p.into_contents())
+            .unwrap_or_default();
         let (_, csr) = X509CertificationRequest::from_der(&der).unwrap_or_else(|e| panic!("{e}"));
         let info = csr.certification_request_info.raw;
         let info_start = info.as_ptr() as usize - der.as_ptr() as usize;
@@ -423,7 +540,10 @@ mod tests {
             // Bytes outside the signed part and the signature (the outer signature
             // algorithm's encoding) are not protected by the signature.
             if signed.contains(&i) || signature.contains(&i) {
-                assert!(result.is_err(), "byte {i} changed and the request still verifies");
+                assert!(
+                    result.is_err(),
+                    "byte {i} changed and the request still verifies"
+                );
             }
         }
     }

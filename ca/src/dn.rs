@@ -71,7 +71,10 @@ impl Template {
                 .split_once('=')
                 .ok_or_else(|| format!("{part:?} is not ATTRIBUTE=VALUE"))?;
             let attr = Attr::parse(key.trim()).ok_or_else(|| {
-                format!("unknown attribute {:?} (CN, O, OU, C, L, ST, emailAddress)", key.trim())
+                format!(
+                    "unknown attribute {:?} (CN, O, OU, C, L, ST, emailAddress)",
+                    key.trim()
+                )
             })?;
             let pieces = parse_value(value.trim())?;
             if pieces.is_empty() {
@@ -293,7 +296,8 @@ mod tests {
 
     #[test]
     fn an_empty_substitution_leaves_the_attribute_out() {
-        let t = Template::parse("CN={user_id},emailAddress={email}").unwrap_or_else(|e| panic!("{e}"));
+        let t =
+            Template::parse("CN={user_id},emailAddress={email}").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(rfc4514(&t.render("U1", "")), "CN=U1");
     }
 
@@ -316,7 +320,14 @@ mod tests {
         let t = Template::parse("CN={user_id},O=Example,C=JP").unwrap_or_else(|e| panic!("{e}"));
         let dn = to_rcgen(&t.render("U1", "")).unwrap_or_else(|e| panic!("{e}"));
         let order: Vec<DnType> = dn.iter().map(|(ty, _)| ty.clone()).collect();
-        assert_eq!(order, vec![DnType::CountryName, DnType::OrganizationName, DnType::CommonName]);
+        assert_eq!(
+            order,
+            vec![
+                DnType::CountryName,
+                DnType::OrganizationName,
+                DnType::CommonName
+            ]
+        );
     }
 
     #[test]

@@ -6,12 +6,16 @@
 //! API CONTRACT (the server codes against exactly these names):
 //! - [`Profile`]: `Profile::load(name_or_path)`, `Profile::builtin(name)`,
 //!   `Profile::from_toml(text)`, fields `name`, `site_csp`, `site_key_length`,
+//!   `description`, `rsa_min_bits`, `rsa_max_bits`, `ecdsa_curves`, `signature_hashes`,
+//!   `validity_anchor`, `validity_years`, `pkcs12_key`, `subject_template()`,
 //!   `accepted_keys()`, `not_after(mail_sent_at, issued_at)`, `subject(user_id, email)`.
 //! - [`parse_csr`]: PEM or DER bytes to a verified [`CertRequest`].
 //! - [`Profile::check_request`]: the key policy.
 //! - [`Root`]: `Root::fixture()`, `Root::from_pem(cert, key)`, `Root::generate()`,
-//!   `cert_der()`, `cert_pem()`, `key_pem()`, `sha1_fingerprint()`, `sha256_fingerprint()`, `subject()`.
-//! - [`Ca`]: `Ca::new(root, profile, crl_url)`, `issue(&IssueRequest)`, `issue_server_cert(hosts, now)`.
+//!   `cert_der()`, `cert_pem()`, `key_pem()`, `sha1_fingerprint()`, `sha256_fingerprint()`, `subject()`,
+//!   `subject_der()`, `key_id()`.
+//! - [`Ca`]: `Ca::new(root, profile, crl_url)`, `issue(&IssueRequest)`, `issue_server_cert(hosts, now)`,
+//!   `crl(&[Revoked], crl_number, this_update, next_update)`.
 //! - [`pkcs7_certs_only`].
 
 mod csr;
@@ -21,6 +25,8 @@ mod issue;
 mod pkcs7;
 mod profile;
 mod root;
+#[cfg(test)]
+mod test_support;
 mod validity;
 
 pub use csr::{parse_csr, CertRequest, SignatureHash};

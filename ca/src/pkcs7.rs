@@ -22,7 +22,8 @@ pub fn pkcs7_certs_only(certs: &[&[u8]]) -> Result<Vec<u8>, CaError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let info = ContentInfo::try_from(parsed).map_err(|e| CaError::Issue(format!("PKCS#7: {e}")))?;
-    info.to_der().map_err(|e| CaError::Issue(format!("PKCS#7: {e}")))
+    info.to_der()
+        .map_err(|e| CaError::Issue(format!("PKCS#7: {e}")))
 }
 
 #[cfg(test)]
@@ -57,6 +58,63 @@ mod tests {
     #[test]
     fn something_that_is_not_a_certificate_is_an_error_not_a_panic() {
         assert!(pkcs7_certs_only(&[b"not a certificate"]).is_err());
+    }
+
+    #[test]
+    fn openssl_reads_the_leaf_and_the_root_out_of_the_bundle() {
+        use crate::test_support::{fixture_bytes, openssl, temp_dir, write};
+        let ca = crate::Ca::new(
+            Root::fixture(),
+            crate::Profile::builtin("webra2").unwrap_or_else(|| panic!("webra2 is built in")),
+            "http://127.0.0.1:8080/ca/crl",
+        );
+        let spki = crate::parse_csr(&fixture_bytes("csr/rsa1024.csr.pem"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .spki_der;
+        let now = time::macros::datetime!(2026-12-01 09:00 +09:00);
+        let leaf = ca
+            .issue(&crate::IssueRequest {
+                spki_der: &spki,
+                user_id: "U0001",
+                email: "",
+                mail_sent_at: now,
+                now,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p7 =
+            pkcs7_certs_only(&[&leaf.der, ca.root().cert_der()]).unwrap_or_else(|e| panic!("{e}"));
+
+        let dir = temp_dir();
+        let path = write(&dir, "chain.p7c", &p7);
+        let Some(out) = openssl(&[
+            "pkcs7",
+            "-inform",
+            "DER",
+            "-in",
+            &path,
+            "-print_certs",
+            "-noout",
+        ]) else {
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let subjects: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.starts_with("subject="))
+            .collect();
+        assert_eq!(subjects.len(), 2, "{stdout}");
+        assert!(subjects.contains(&"subject=CN = U0001"), "{stdout}");
+        assert!(
+            subjects.contains(
+                &"subject=C = JP, O = webra2-mock TEST ROOT - not for production, CN = NEC Certification Authority"
+            ),
+            "{stdout}"
+        );
     }
 
     fn const_oid_signed_data() -> der::oid::ObjectIdentifier {

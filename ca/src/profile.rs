@@ -131,7 +131,9 @@ struct SubjectToml {
 
 impl Default for SubjectToml {
     fn default() -> Self {
-        Self { template: "CN={user_id}".into() }
+        Self {
+            template: "CN={user_id}".into(),
+        }
     }
 }
 
@@ -182,10 +184,16 @@ impl Profile {
         let (rsa_min_bits, rsa_max_bits) = match (raw.keys.rsa_min_bits, raw.keys.rsa_max_bits) {
             (None, None) => (None, None),
             (Some(min), Some(max)) if min == 0 || min > max => {
-                return Err(bad(format!("keys: rsa_min_bits {min} must be 1..=rsa_max_bits {max}")))
+                return Err(bad(format!(
+                    "keys: rsa_min_bits {min} must be 1..=rsa_max_bits {max}"
+                )))
             }
             (Some(min), Some(max)) => (Some(min), Some(max)),
-            _ => return Err(bad("keys: give both rsa_min_bits and rsa_max_bits, or neither".into())),
+            _ => {
+                return Err(bad(
+                    "keys: give both rsa_min_bits and rsa_max_bits, or neither".into(),
+                ))
+            }
         };
         let ecdsa_curves = raw
             .keys
@@ -202,17 +210,27 @@ impl Profile {
             .signature_hashes
             .iter()
             .map(|h| {
-                h.parse::<SignatureHash>()
-                    .map_err(|_| bad(format!("keys: unknown hash {h:?} (sha1, sha256, sha384, sha512)")))
+                h.parse::<SignatureHash>().map_err(|_| {
+                    bad(format!(
+                        "keys: unknown hash {h:?} (sha1, sha256, sha384, sha512)"
+                    ))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if raw.validity.years == 0 {
             return Err(bad("validity: years must be at least 1".into()));
         }
-        let template = Template::parse(&raw.subject.template).map_err(|e| bad(format!("subject: {e}")))?;
-        let pkcs12_key: KeySpec = raw.pkcs12.key.parse().map_err(|e: String| bad(format!("pkcs12: {e}")))?;
+        let template =
+            Template::parse(&raw.subject.template).map_err(|e| bad(format!("subject: {e}")))?;
+        let pkcs12_key: KeySpec = raw
+            .pkcs12
+            .key
+            .parse()
+            .map_err(|e: String| bad(format!("pkcs12: {e}")))?;
         if matches!(pkcs12_key, KeySpec::Rsa(bits) if !(1024..=8192).contains(&bits)) {
-            return Err(bad(format!("pkcs12: {pkcs12_key} is outside rsa-1024..rsa-8192")));
+            return Err(bad(format!(
+                "pkcs12: {pkcs12_key} is outside rsa-1024..rsa-8192"
+            )));
         }
 
         Ok(Profile {
@@ -241,7 +259,12 @@ impl Profile {
     pub fn accepted_keys(&self) -> Vec<KeySpec> {
         let mut keys = Vec::new();
         if let (Some(min), Some(max)) = (self.rsa_min_bits, self.rsa_max_bits) {
-            keys.extend(RSA_SIZES.iter().filter(|b| (min..=max).contains(*b)).map(|&b| KeySpec::Rsa(b)));
+            keys.extend(
+                RSA_SIZES
+                    .iter()
+                    .filter(|b| (min..=max).contains(*b))
+                    .map(|&b| KeySpec::Rsa(b)),
+            );
             if keys.is_empty() {
                 // An unusual range (say 1536..=1536) still accepts something: name it.
                 keys.push(KeySpec::Rsa(min));
@@ -268,7 +291,11 @@ impl Profile {
             )));
         }
         if !self.signature_hashes.contains(&req.signature_hash) {
-            let accepted: Vec<String> = self.signature_hashes.iter().map(|h| h.to_string()).collect();
+            let accepted: Vec<String> = self
+                .signature_hashes
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
             return Err(CsrError::KeyPolicy(format!(
                 "request signed with {}: this profile accepts {} signatures",
                 req.signature_hash,
@@ -279,7 +306,11 @@ impl Profile {
     }
 
     /// notAfter under the validity rule.
-    pub fn not_after(&self, mail_sent_at: OffsetDateTime, issued_at: OffsetDateTime) -> OffsetDateTime {
+    pub fn not_after(
+        &self,
+        mail_sent_at: OffsetDateTime,
+        issued_at: OffsetDateTime,
+    ) -> OffsetDateTime {
         let anchor = match self.validity_anchor {
             ValidityAnchor::MailSentAt => mail_sent_at,
             ValidityAnchor::IssuedAt => issued_at,
@@ -293,10 +324,16 @@ impl Profile {
     }
 
     /// The subject as rcgen writes it into a certificate.
-    pub(crate) fn subject_dn(&self, user_id: &str, email: &str) -> Result<rcgen::DistinguishedName, CaError> {
+    pub(crate) fn subject_dn(
+        &self,
+        user_id: &str,
+        email: &str,
+    ) -> Result<rcgen::DistinguishedName, CaError> {
         let attrs = self.template.render(user_id, email);
         if attrs.is_empty() {
-            return Err(CaError::Issue("the subject template gives this user an empty subject".into()));
+            return Err(CaError::Issue(
+                "the subject template gives this user an empty subject".into(),
+            ));
         }
         dn::to_rcgen(&attrs).map_err(|e| CaError::Issue(format!("subject: {e}")))
     }
@@ -367,14 +404,21 @@ mod tests {
     }
 
     fn request(key: KeySpec, signature_hash: SignatureHash) -> CertRequest {
-        CertRequest { spki_der: Vec::new(), key, signature_hash }
+        CertRequest {
+            spki_der: Vec::new(),
+            key,
+            signature_hash,
+        }
     }
 
     #[test]
     fn both_builtin_profiles_parse_from_their_fixture_files() {
         for name in Profile::builtin_names() {
-            let text = std::fs::read_to_string(format!("{}/../fixtures/profiles/{name}.toml", env!("CARGO_MANIFEST_DIR")))
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let text = std::fs::read_to_string(format!(
+                "{}/../fixtures/profiles/{name}.toml",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
             let profile = Profile::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(&profile.name, name);
         }
@@ -412,23 +456,36 @@ mod tests {
 
     #[test]
     fn load_takes_a_builtin_name_or_a_file_and_explains_neither() {
-        assert_eq!(Profile::load("modern").map(|p| p.name).ok().as_deref(), Some("modern"));
+        assert_eq!(
+            Profile::load("modern").map(|p| p.name).ok().as_deref(),
+            Some("modern")
+        );
 
-        let path = std::env::temp_dir().join(format!("webra2-ca-profile-{}.toml", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("webra2-ca-profile-{}.toml", std::process::id()));
         let text = WEBRA2_TOML.replace("name = \"webra2\"", "name = \"mine\"");
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
         let loaded = Profile::load(&path.to_string_lossy()).map(|p| p.name);
         let _ = std::fs::remove_file(&path);
         assert_eq!(loaded.ok().as_deref(), Some("mine"));
 
-        let err = Profile::load("/nonexistent/webra9.toml").err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("neither a built-in profile (webra2, modern)"), "{err}");
+        let err = Profile::load("/nonexistent/webra9.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("neither a built-in profile (webra2, modern)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_misspelt_field_is_an_error_naming_it() {
         let text = WEBRA2_TOML.replace("key_length = 1024", "key_lenght = 1024");
-        let err = Profile::from_toml(&text).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Profile::from_toml(&text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("key_lenght"), "{err}");
     }
 
@@ -454,16 +511,26 @@ mod tests {
     fn webra2_refuses_rsa_512_naming_what_it_accepts() {
         assert_eq!(
             webra2().check_request(&request(KeySpec::Rsa(512), SignatureHash::Sha256)),
-            Err(CsrError::KeyPolicy("RSA-512 key: this profile accepts RSA-1024 only".into()))
+            Err(CsrError::KeyPolicy(
+                "RSA-512 key: this profile accepts RSA-1024 only".into()
+            ))
         );
     }
 
     #[test]
     fn webra2_refuses_ecdsa_and_rsa_2048() {
         let p = webra2();
-        for key in [KeySpec::EcdsaP256, KeySpec::EcdsaP384, KeySpec::Rsa(2048), KeySpec::Rsa(1023)] {
+        for key in [
+            KeySpec::EcdsaP256,
+            KeySpec::EcdsaP384,
+            KeySpec::Rsa(2048),
+            KeySpec::Rsa(1023),
+        ] {
             assert!(
-                matches!(p.check_request(&request(key, SignatureHash::Sha256)), Err(CsrError::KeyPolicy(_))),
+                matches!(
+                    p.check_request(&request(key, SignatureHash::Sha256)),
+                    Err(CsrError::KeyPolicy(_))
+                ),
                 "{key}"
             );
         }
@@ -471,7 +538,10 @@ mod tests {
 
     #[test]
     fn webra2_accepts_rsa_1024_signed_with_sha1() {
-        assert_eq!(webra2().check_request(&request(KeySpec::Rsa(1024), SignatureHash::Sha1)), Ok(()));
+        assert_eq!(
+            webra2().check_request(&request(KeySpec::Rsa(1024), SignatureHash::Sha1)),
+            Ok(())
+        );
     }
 
     #[test]
@@ -498,7 +568,10 @@ mod tests {
     fn not_after_is_two_years_after_the_mail_not_after_issuance() {
         let mail = datetime!(2026-11-25 09:00 +09:00);
         let issued = datetime!(2026-12-20 15:00 +09:00);
-        assert_eq!(webra2().not_after(mail, issued), datetime!(2028-11-25 09:00 +09:00));
+        assert_eq!(
+            webra2().not_after(mail, issued),
+            datetime!(2028-11-25 09:00 +09:00)
+        );
     }
 
     #[test]
@@ -508,6 +581,9 @@ mod tests {
         let mail = datetime!(2026-11-25 09:00 +09:00);
         let issued = datetime!(2026-12-20 15:00 +09:00);
         assert_eq!(p.validity_anchor, ValidityAnchor::IssuedAt);
-        assert_eq!(p.not_after(mail, issued), datetime!(2028-12-20 15:00 +09:00));
+        assert_eq!(
+            p.not_after(mail, issued),
+            datetime!(2028-12-20 15:00 +09:00)
+        );
     }
 }

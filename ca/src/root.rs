@@ -3,8 +3,8 @@
 use crate::dn::name_to_rfc4514;
 use crate::CaError;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, PublicKeyData, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer,
+    KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, SignatureAlgorithm,
 };
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::EncodePrivateKey;
@@ -50,7 +50,10 @@ impl Root {
         let bad = |msg: String| CaError::Root(msg);
         let cert = pem::parse(cert_pem).map_err(|e| bad(format!("certificate PEM: {e}")))?;
         if cert.tag() != "CERTIFICATE" {
-            return Err(bad(format!("a PEM {:?} where a CERTIFICATE was expected", cert.tag())));
+            return Err(bad(format!(
+                "a PEM {:?} where a CERTIFICATE was expected",
+                cert.tag()
+            )));
         }
         let key = pem::parse(key_pem).map_err(|e| bad(format!("key PEM: {e}")))?;
         let pkcs8 = match key.tag() {
@@ -73,8 +76,11 @@ impl Root {
     pub fn generate() -> Result<Root, CaError> {
         let bad = |msg: String| CaError::Root(msg);
         // ring cannot generate RSA keys; the rsa crate can, and ring signs with them.
-        let rsa_key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| bad(format!("RSA: {e}")))?;
-        let pkcs8 = rsa_key.to_pkcs8_der().map_err(|e| bad(format!("PKCS#8: {e}")))?;
+        let rsa_key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .map_err(|e| bad(format!("RSA: {e}")))?;
+        let pkcs8 = rsa_key
+            .to_pkcs8_der()
+            .map_err(|e| bad(format!("PKCS#8: {e}")))?;
         let key = KeyPair::from_pkcs8_der_and_sign_algo(
             &PrivatePkcs8KeyDer::from(pkcs8.as_bytes()),
             &rcgen::PKCS_RSA_SHA256,
@@ -90,47 +96,71 @@ impl Root {
         params.distinguished_name = dn;
         params.not_before = datetime!(2020-01-01 00:00:00 UTC);
         params.not_after = datetime!(2049-12-31 23:59:59 UTC);
-        params.serial_number = Some(rcgen::SerialNumber::from_slice(&crate::issue::random_serial()?));
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(
+            &crate::issue::random_serial()?,
+        ));
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyCertSign,
             KeyUsagePurpose::CrlSign,
         ];
-        params.key_identifier_method = KeyIdMethod::PreSpecified(crate::issue::key_id(&key.subject_public_key_info()));
-        let cert = params.self_signed(&key).map_err(|e| bad(format!("self-signing: {e}")))?;
+        params.key_identifier_method =
+            KeyIdMethod::PreSpecified(crate::issue::key_id(&key.subject_public_key_info()));
+        let cert = params
+            .self_signed(&key)
+            .map_err(|e| bad(format!("self-signing: {e}")))?;
         Root::from_der(cert.der().to_vec(), pkcs8.as_bytes())
     }
 
     fn from_der(cert_der: Vec<u8>, pkcs8: &[u8]) -> Result<Root, CaError> {
         let bad = |msg: String| CaError::Root(msg);
-        let (rest, x509) = X509Certificate::from_der(&cert_der).map_err(|e| bad(format!("certificate: {e}")))?;
+        let (rest, x509) =
+            X509Certificate::from_der(&cert_der).map_err(|e| bad(format!("certificate: {e}")))?;
         if !rest.is_empty() {
             return Err(bad("bytes after the certificate".into()));
         }
         match x509.basic_constraints() {
             Ok(Some(bc)) if bc.value.ca => {}
-            _ => return Err(bad("the certificate is not a CA (basicConstraints cA is not set)".into())),
+            _ => {
+                return Err(bad(
+                    "the certificate is not a CA (basicConstraints cA is not set)".into(),
+                ))
+            }
         }
         // rcgen copies names only with one attribute per RDN (and panics on an empty one).
         if x509.subject().iter().any(|rdn| rdn.iter().count() != 1) {
-            return Err(bad("the subject has an RDN with other than one attribute".into()));
+            return Err(bad(
+                "the subject has an RDN with other than one attribute".into()
+            ));
         }
         let alg = signing_algorithm(&x509)?;
         let key = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), alg)
             .map_err(|e| bad(format!("key: {e}")))?;
         if key.subject_public_key_info() != x509.public_key().raw {
-            return Err(bad("the key does not match the certificate's public key".into()));
+            return Err(bad(
+                "the key does not match the certificate's public key".into()
+            ));
         }
-        let key_id = x509.iter_extensions().find_map(|ext| match ext.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-            _ => None,
-        });
+        let key_id = x509
+            .iter_extensions()
+            .find_map(|ext| match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) => {
+                    Some(id.0.to_vec())
+                }
+                _ => None,
+            });
         let subject = name_to_rfc4514(x509.subject());
         let subject_der = x509.subject().as_raw().to_vec();
         let issuer = Issuer::from_ca_cert_der(&CertificateDer::from(cert_der.as_slice()), key)
             .map_err(|e| bad(format!("issuer: {e}")))?;
-        Ok(Root { cert_der, issuer, subject, subject_der, key_id })
+        Ok(Root {
+            cert_der,
+            issuer,
+            subject,
+            subject_der,
+            key_id,
+        })
     }
 
     /// The certificate, DER.
@@ -184,14 +214,23 @@ fn signing_algorithm(x509: &X509Certificate<'_>) -> Result<&'static SignatureAlg
     match spki.algorithm.algorithm.to_id_string().as_str() {
         "1.2.840.113549.1.1.1" => Ok(&rcgen::PKCS_RSA_SHA256),
         "1.2.840.10045.2.1" => {
-            let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
             match curve.as_deref() {
                 Some("1.2.840.10045.3.1.7") => Ok(&rcgen::PKCS_ECDSA_P256_SHA256),
                 Some("1.3.132.0.34") => Ok(&rcgen::PKCS_ECDSA_P384_SHA384),
-                _ => Err(CaError::Root("an EC root on a curve other than P-256 or P-384".into())),
+                _ => Err(CaError::Root(
+                    "an EC root on a curve other than P-256 or P-384".into(),
+                )),
             }
         }
-        other => Err(CaError::Root(format!("a root key of algorithm {other}: RSA or ECDSA only"))),
+        other => Err(CaError::Root(format!(
+            "a root key of algorithm {other}: RSA or ECDSA only"
+        ))),
     }
 }
 
@@ -216,7 +255,10 @@ mod tests {
     fn the_fixture_root_fingerprints_match_the_checked_in_files() {
         let root = Root::fixture();
         assert_eq!(root.sha1_fingerprint(), fixture_file("root.sha1").trim());
-        assert_eq!(root.sha256_fingerprint(), fixture_file("root.sha256").trim());
+        assert_eq!(
+            root.sha256_fingerprint(),
+            fixture_file("root.sha256").trim()
+        );
         assert_eq!(root.sha1_fingerprint().split(' ').count(), 5);
     }
 
@@ -234,14 +276,18 @@ mod tests {
         let pem_text = root.cert_pem();
         assert!(pem_text.starts_with("-----BEGIN CERTIFICATE-----\n"));
         assert!(!pem_text.contains('\r'));
-        let back = pem::parse(pem_text).map(|p| p.into_contents()).unwrap_or_default();
+        let back = pem::parse(pem_text)
+            .map(|p| p.into_contents())
+            .unwrap_or_default();
         assert_eq!(back, root.cert_der());
     }
 
     #[test]
     fn from_pem_refuses_a_key_that_is_not_the_roots() {
         let other_key = fixture_file("csr/rsa2048.key.pem");
-        let err = Root::from_pem(&fixture_file("root.cert.pem"), &other_key).err().map(|e| e.to_string());
+        let err = Root::from_pem(&fixture_file("root.cert.pem"), &other_key)
+            .err()
+            .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("does not match"));
     }
 
@@ -265,7 +311,8 @@ mod tests {
             .map(|p| p.to_string())
             .unwrap_or_default();
         assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
-        let root = Root::from_pem(&fixture_file("root.cert.pem"), &pkcs1).map(|r| r.sha1_fingerprint());
+        let root =
+            Root::from_pem(&fixture_file("root.cert.pem"), &pkcs1).map(|r| r.sha1_fingerprint());
         assert_eq!(root.ok(), Some(Root::fixture().sha1_fingerprint()));
     }
 
@@ -278,7 +325,8 @@ mod tests {
         assert_ne!(root.sha256_fingerprint(), fixture.sha256_fingerprint());
         assert!(root.key_id().is_some());
 
-        let again = Root::from_pem(&root.cert_pem(), &root.key_pem()).unwrap_or_else(|e| panic!("{e}"));
+        let again =
+            Root::from_pem(&root.cert_pem(), &root.key_pem()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.sha256_fingerprint(), root.sha256_fingerprint());
     }
 }

@@ -308,6 +308,83 @@ mod tests {
     use super::*;
     use time::macros::{date, datetime};
 
+    const ROOT_PEM: &str = include_str!("../../fixtures/root.cert.pem");
+
+    fn root_der() -> Vec<u8> {
+        pem_certificates(ROOT_PEM.as_bytes())
+            .expect("the fixture root is PEM")
+            .swap_remove(0)
+    }
+
+    /// A PKCS#7 certs-only message, as `openssl crl2pkcs7 -nocrl` writes one.
+    fn certs_only(certs: &[Vec<u8>]) -> Vec<u8> {
+        use cms::cert::CertificateChoices;
+        use cms::content_info::{CmsVersion, ContentInfo};
+        use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerInfos};
+        use der::asn1::SetOfVec;
+
+        let choices = certs
+            .iter()
+            .map(|d| {
+                x509_cert::Certificate::from_der(d)
+                    .map(CertificateChoices::Certificate)
+                    .expect("certificate")
+            })
+            .collect::<Vec<_>>();
+        let signed = SignedData {
+            version: CmsVersion::V1,
+            digest_algorithms: SetOfVec::new(),
+            encap_content_info: EncapsulatedContentInfo {
+                econtent_type: der::oid::db::rfc5911::ID_DATA,
+                econtent: None,
+            },
+            certificates: Some(CertificateSet(
+                SetOfVec::try_from(choices).expect("set of certificates"),
+            )),
+            crls: None,
+            signer_infos: SignerInfos(SetOfVec::new()),
+        };
+        ContentInfo {
+            content_type: const_oid_signed_data(),
+            content: der::Any::encode_from(&signed).expect("signedData encodes"),
+        }
+        .to_der()
+        .expect("contentInfo encodes")
+    }
+
+    #[test]
+    fn certificate_answers_are_read_by_their_content_type() {
+        let der = root_der();
+        let want = Ok(vec![der.clone()]);
+        assert_eq!(
+            decode_certificates("application/x-pem-file", ROOT_PEM.as_bytes()),
+            want
+        );
+        assert_eq!(decode_certificates("application/pkix-cert", &der), want);
+        assert_eq!(
+            decode_certificates("application/pkcs7-mime", &certs_only(&[der.clone()])),
+            want
+        );
+    }
+
+    #[test]
+    fn a_body_that_does_not_match_its_content_type_is_refused() {
+        let der = root_der();
+        assert!(decode_certificates("application/x-pem-file", &der).is_err());
+        assert!(decode_certificates("application/pkcs7-mime", &der).is_err());
+        assert!(decode_certificates("text/html", ROOT_PEM.as_bytes()).is_err());
+        let cut = der.get(..der.len() / 2).expect("half");
+        assert!(CertInfo::parse(cut).is_err());
+    }
+
+    #[test]
+    fn the_fixture_root_reads_as_the_nec_root_with_the_embedded_fingerprint() {
+        let root = CertInfo::parse(&root_der()).expect("parses");
+        assert_eq!(root.subject_cn.as_deref(), Some("NEC Certification Authority"));
+        assert!(root.self_issued);
+        assert_eq!(root.sha1_groups(), fixture_root_sha1());
+    }
+
     #[test]
     fn two_years_on_from_a_leap_day_is_the_28th_of_february() {
         assert_eq!(

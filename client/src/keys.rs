@@ -230,7 +230,8 @@ mod tests {
         verifier
             .verify(csr.certification_request_info.raw, &signature)
             .expect("the request's own signature verifies");
-        csr.verify_signature().expect("x509-parser agrees");
+        // x509-parser verifies through ring, which refuses RSA under 2048 bits:
+        // exactly why the rsa crate is the verifier here.
     }
 
     #[test]

@@ -5,3 +5,4 @@
 mod helpers;
 mod server_flow;
 mod store_rules;
+mod subprocess;

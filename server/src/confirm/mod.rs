@@ -37,6 +37,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -47,6 +48,9 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// How long a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection whose handshake failed is kept half-open so the
+/// client reads the alert (see [`serve`]).
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long [`serve`] waits for open connections to finish after shutdown.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -305,6 +309,27 @@ pub async fn serve(
     Ok(())
 }
 
+/// Closes a connection whose handshake failed so that the client reads our
+/// alert ("unknown ca", "decrypt error") rather than a reset.
+///
+/// In TLS 1.3 the client may already have sent its request when the server
+/// refuses its certificate; closing a socket with unread input makes the
+/// kernel answer with RST, and the client then loses the alert still in its
+/// receive buffer. So: send FIN, and read what is left until the client
+/// closes too, for at most [`LINGER_TIMEOUT`].
+async fn linger(mut tcp: TcpStream) {
+    let _ = tcp.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(LINGER_TIMEOUT, async {
+        while let Ok(n) = tcp.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 async fn connection(
     tcp: TcpStream,
     peer: SocketAddr,
@@ -314,13 +339,14 @@ async fn connection(
     _done: watch::Receiver<()>,
 ) {
     let handshake = tokio::select! {
-        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => r,
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp).into_fallible()) => r,
         _ = stop.changed() => return,
     };
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => {
+        Ok(Err((e, tcp))) => {
             tracing::debug!(%peer, error = %e, "confirm listener: TLS handshake failed");
+            linger(tcp).await;
             return;
         }
         Err(_) => {

@@ -274,14 +274,33 @@ async fn curl_available() -> bool {
     found
 }
 
-/// `curl --ciphers DEFAULT@SECLEVEL=0 --cacert root.pem [--cert C --key K] ARGS URL`.
+/// An OpenSSL configuration whose default security level is 0.
+///
+/// curl 7.88 loads `--cert` before it applies `--ciphers`, so
+/// `--ciphers DEFAULT@SECLEVEL=0` alone still refuses an RSA-1024 certificate
+/// ("ee key too small"); the level has to be the context's default already.
+const OPENSSL_SECLEVEL_0: &str = "\
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+CipherString = DEFAULT@SECLEVEL=0
+";
+
+/// `OPENSSL_CONF=seclevel0.cnf curl --ciphers DEFAULT@SECLEVEL=0 --cacert root.pem
+/// [--cert C --key K] ARGS URL`.
 async fn curl(
     server: &Server,
     client: Option<(&Path, &Path)>,
     extra: &[&str],
 ) -> anyhow::Result<CurlResult> {
+    let openssl_conf = server.dir.path().join("seclevel0.cnf");
+    std::fs::write(&openssl_conf, OPENSSL_SECLEVEL_0)?;
     let mut cmd = tokio::process::Command::new("curl");
-    cmd.args(["-sS", "--max-time", "20", "--ciphers", "DEFAULT@SECLEVEL=0"])
+    cmd.env("OPENSSL_CONF", &openssl_conf)
+        .args(["-sS", "--max-time", "20", "--ciphers", "DEFAULT@SECLEVEL=0"])
         .arg("--cacert")
         .arg(&server.root_pem);
     if let Some((cert, key)) = client {

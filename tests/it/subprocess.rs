@@ -1,0 +1,216 @@
+//! The two binaries as a user runs them: `webra2-mock serve`, then
+//! `webra2-client e2e`; a `kill -9` and a restart; openssl and curl as the
+//! outside world's checks of what the harness installed.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+/// The workspace's build output folder for these binaries (`cargo test` builds
+/// them because each package has a CLI test of its own).
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/..");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the README's test command (`cargo test --workspace`), which builds it",
+        path.display()
+    );
+    path
+}
+
+/// A running `webra2-mock serve`; killed and reaped on drop.
+struct Server {
+    child: Child,
+    ready: String,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let mut child = Command::new(bin("webra2-mock"))
+            .args(["serve", "--db", db])
+            .args(["--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"])
+            .args(["--confirm-addr", "127.0.0.1:0"])
+            .env("WEBRA2_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("webra2-mock starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let ready = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a ready line within 30 s");
+        assert!(ready.starts_with("webra2-mock ready"), "{ready}");
+        Server { child, ready }
+    }
+
+    fn field(&self, key: &str) -> String {
+        self.ready
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} in {}", self.ready))
+            .trim_matches('"')
+            .to_owned()
+    }
+
+    fn kill9(mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client(args: &[&str]) -> Output {
+    Command::new(bin("webra2-client"))
+        .args(args)
+        .output()
+        .expect("webra2-client runs")
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl").args(args).output().expect("openssl runs")
+}
+
+fn only_file(dir: &Path, suffix: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    assert_eq!(found.len(), 1, "one *{suffix} in {}: {found:?}", dir.display());
+    found[0].clone()
+}
+
+#[test]
+fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", tmp.path().join("ca.db").display());
+    let store = tmp.path().join("store");
+    let server = Server::start(&db);
+    let admin = server.field("admin");
+    let confirm = server.field("confirm");
+    let root_sha1 = server.field("root_sha1");
+
+    let out = client(&[
+        "e2e",
+        "--admin-url",
+        &admin,
+        "--user-id",
+        "U0001",
+        "--pin",
+        "pin-1234",
+        "--store",
+        store.to_str().expect("utf8"),
+        "--json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "e2e failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    assert_eq!(report["ok"], true);
+    let steps = report["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 8, "{steps:?}");
+    assert!(steps.iter().all(|s| s["status"] == "pass"), "{steps:#?}");
+    let serial = report["serial"].as_str().expect("serial").to_owned();
+
+    let root = only_file(&store.join("trusted-roots"), ".crt.pem");
+    let leaf = only_file(&store.join("personal"), ".crt.pem");
+    let key = only_file(&store.join("personal"), ".key.pem");
+
+    if have("openssl") {
+        // The harness's fingerprint is openssl's.
+        let fp = openssl(&["x509", "-in", root.to_str().expect("utf8"), "-noout", "-fingerprint", "-sha1"]);
+        let fp = String::from_utf8_lossy(&fp.stdout).to_uppercase();
+        let openssl_hex: String = fp.split('=').nth(1).unwrap_or("").chars().filter(char::is_ascii_hexdigit).collect();
+        let harness_hex: String = report["root_sha1"].as_str().expect("root_sha1").chars().filter(char::is_ascii_hexdigit).collect();
+        assert_eq!(openssl_hex, harness_hex);
+        assert_eq!(harness_hex, root_sha1.replace(' ', ""));
+        // openssl accepts the leaf against the root.
+        let verify = openssl(&["verify", "-CAfile", root.to_str().expect("utf8"), leaf.to_str().expect("utf8")]);
+        assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+        // The stored key opens with the PIN, and only with it.
+        let plain = tmp.path().join("plain.key.pem");
+        let ok = openssl(&["pkey", "-in", key.to_str().expect("utf8"), "-passin", "pass:pin-1234", "-out", plain.to_str().expect("utf8")]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let wrong = openssl(&["pkey", "-in", key.to_str().expect("utf8"), "-passin", "pass:wrong", "-noout"]);
+        assert!(!wrong.status.success());
+        // curl, OpenSSL-based, at SECLEVEL=0 with the RSA-1024 certificate.
+        if have("curl") {
+            let out = Command::new("curl")
+                .args(["-sS", "--fail-with-body", "--ciphers", "DEFAULT@SECLEVEL=0"])
+                .args(["--cacert", root.to_str().expect("utf8")])
+                .args(["--cert", leaf.to_str().expect("utf8"), "--key", plain.to_str().expect("utf8")])
+                .args(["-H", "Accept: application/json", &confirm])
+                .output()
+                .expect("curl runs");
+            assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+            let body: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            assert_eq!(body["status"], "ok");
+            assert_eq!(body["serial"], serial);
+            assert_eq!(body["user_id"], "U0001");
+        }
+    } else {
+        eprintln!("openssl not installed: skipped the openssl and curl checks");
+    }
+
+    // kill -9, then the same database: the certificate is still there.
+    server.kill9();
+    let server = Server::start(&db);
+    let out = Command::new("curl")
+        .args(["-sS", &format!("{}/admin/certificates", server.field("admin"))])
+        .output()
+        .expect("curl runs");
+    let certs: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(certs[0]["serial"], serial);
+}
+
+#[test]
+fn e2e_exits_non_zero_when_the_root_fingerprint_is_not_the_expected_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start("sqlite::memory:");
+    let out = client(&[
+        "e2e",
+        "--admin-url",
+        &server.field("admin"),
+        "--user-id",
+        "U0002",
+        "--store",
+        tmp.path().join("s").to_str().expect("utf8"),
+        "--expect-root-sha1",
+        "00000000 00000000 00000000 00000000 00000000",
+    ]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FAIL"), "{text}");
+    assert!(!tmp.path().join("s/trusted-roots").exists() || std::fs::read_dir(tmp.path().join("s/trusted-roots")).map(|d| d.count()).unwrap_or(0) == 0);
+}

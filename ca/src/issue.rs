@@ -689,11 +689,12 @@ mod tests {
         );
         assert_eq!(
             cert.validity().not_before.timestamp(),
-            datetime!(2026-12-01 13:30:15 +09:00).unix_timestamp()
+            datetime!(2016-12-01 14:30:15 +09:00).unix_timestamp(),
+            "ten years before the service clock: clients check it with their own clock"
         );
         assert_eq!(
             cert.validity().not_after.timestamp(),
-            datetime!(2027-12-01 14:30:15 +09:00).unix_timestamp()
+            datetime!(2036-12-01 14:30:15 +09:00).unix_timestamp()
         );
         assert_eq!(cert.issuer().as_raw(), ca.root().subject_der());
 
@@ -755,7 +756,7 @@ mod tests {
                 }],
                 7,
                 NOW,
-                NOW + Duration::days(7),
+                NOW + time::Duration::days(7),
             )
             .unwrap_or_else(|e| panic!("{e}"));
         let (_, parsed) = x509_parser::revocation_list::CertificateRevocationList::from_der(&crl)
@@ -790,7 +791,7 @@ mod tests {
             }],
             1,
             NOW,
-            NOW + Duration::days(1),
+            NOW + time::Duration::days(1),
         );
         assert!(matches!(err, Err(CaError::Issue(m)) if m.contains("lostPin")));
     }

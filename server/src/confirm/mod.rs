@@ -346,7 +346,10 @@ async fn connection(
         Ok(Ok(tls)) => tls,
         Ok(Err((e, tcp))) => {
             tracing::debug!(%peer, error = %e, "confirm listener: TLS handshake failed");
-            linger(tcp).await;
+            tokio::select! {
+                () = linger(tcp) => {}
+                _ = stop.changed() => {}
+            }
             return;
         }
         Err(_) => {

@@ -79,6 +79,13 @@ pub fn parse_mail_sent_at(value: &str) -> Result<OffsetDateTime, String> {
         .map_err(|_| format!("{value:?} is neither RFC 3339 nor YYYY-MM-DD"))
 }
 
+/// An instant for a report line: RFC 3339 in Japan time.
+pub(crate) fn show(at: OffsetDateTime) -> String {
+    at.to_offset(JST)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
 /// A date as the Windows certificate dialog shows it (`2027/11/25`).
 pub(crate) fn slash_date(date: Date) -> String {
     format!(
@@ -127,7 +134,10 @@ impl std::str::FromStr for CertFormat {
 
 /// Splits a certificate answer into DER certificates by its media type:
 /// PEM (chain, in order), DER (one), or PKCS#7 certs-only (a set, any order).
-pub(crate) fn decode_certificates(content_type: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn decode_certificates(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<Vec<Vec<u8>>, String> {
     match content_type {
         "application/x-pem-file" | "application/pem-certificate-chain" | "text/plain" => {
             pem_certificates(bytes)
@@ -162,10 +172,13 @@ fn p7c_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     use cms::content_info::ContentInfo;
     use cms::signed_data::SignedData;
 
-    let info = ContentInfo::from_der(bytes)
-        .map_err(|e| format!("PKCS#7 is truncated or invalid: {e}"))?;
+    let info =
+        ContentInfo::from_der(bytes).map_err(|e| format!("PKCS#7 is truncated or invalid: {e}"))?;
     if info.content_type != const_oid_signed_data() {
-        return Err(format!("PKCS#7 content type {} is not signedData", info.content_type));
+        return Err(format!(
+            "PKCS#7 content type {} is not signedData",
+            info.content_type
+        ));
     }
     let signed: SignedData = info
         .content
@@ -231,7 +244,10 @@ impl CertInfo {
         };
         let raw = cert.raw_serial();
         // openssl prints the serial as a number: no leading zero octet.
-        let first = raw.iter().position(|b| *b != 0).unwrap_or(raw.len().saturating_sub(1));
+        let first = raw
+            .iter()
+            .position(|b| *b != 0)
+            .unwrap_or(raw.len().saturating_sub(1));
         Ok(Self {
             der: der.to_vec(),
             subject_cn: cn(cert.subject()),
@@ -268,7 +284,10 @@ pub(crate) fn pick_leaf(certs: Vec<CertInfo>, serial: &str) -> Option<CertInfo> 
 /// whatever the encoding of the parameters).
 pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
     use x509_cert::spki::SubjectPublicKeyInfoRef;
-    match (SubjectPublicKeyInfoRef::from_der(a), SubjectPublicKeyInfoRef::from_der(b)) {
+    match (
+        SubjectPublicKeyInfoRef::from_der(a),
+        SubjectPublicKeyInfoRef::from_der(b),
+    ) {
         (Ok(a), Ok(b)) => {
             a.algorithm.oid == b.algorithm.oid
                 && a.subject_public_key.raw_bytes() == b.subject_public_key.raw_bytes()
@@ -288,8 +307,7 @@ pub(crate) fn verify_path(leaf: &[u8], root: &[u8], at: OffsetDateTime) -> Resul
     let leaf = CertificateDer::from(leaf);
     let ee = webpki::EndEntityCert::try_from(&leaf)
         .map_err(|e| format!("the certificate is not usable by webpki: {e}"))?;
-    let secs = u64::try_from(at.unix_timestamp())
-        .map_err(|_| format!("{at} is before 1970"))?;
+    let secs = u64::try_from(at.unix_timestamp()).map_err(|_| format!("{at} is before 1970"))?;
     ee.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         &[anchor],
@@ -362,7 +380,10 @@ mod tests {
         );
         assert_eq!(decode_certificates("application/pkix-cert", &der), want);
         assert_eq!(
-            decode_certificates("application/pkcs7-mime", &certs_only(&[der.clone()])),
+            decode_certificates(
+                "application/pkcs7-mime",
+                &certs_only(std::slice::from_ref(&der))
+            ),
             want
         );
     }
@@ -380,7 +401,10 @@ mod tests {
     #[test]
     fn the_fixture_root_reads_as_the_nec_root_with_the_embedded_fingerprint() {
         let root = CertInfo::parse(&root_der()).expect("parses");
-        assert_eq!(root.subject_cn.as_deref(), Some("NEC Certification Authority"));
+        assert_eq!(
+            root.subject_cn.as_deref(),
+            Some("NEC Certification Authority")
+        );
         assert!(root.self_issued);
         assert_eq!(root.sha1_groups(), fixture_root_sha1());
     }
@@ -457,7 +481,10 @@ mod tests {
             parse_http_date("Tue, 25 Nov 2025 16:00:00 GMT"),
             Some(datetime!(2025-11-25 16:00 UTC))
         );
-        assert_eq!(jst_date(datetime!(2025-11-25 16:00 UTC)), date!(2025 - 11 - 26));
+        assert_eq!(
+            jst_date(datetime!(2025-11-25 16:00 UTC)),
+            date!(2025 - 11 - 26)
+        );
         assert_eq!(parse_http_date("yesterday"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! The whole story from the administrator's preparation: prepare an enrollment,
 //! read the mail as the user does, then walk the issuance site.
 
-use crate::certs::CertFormat;
+use crate::certs::{self, CertFormat};
 use crate::http::{self, JSON_LIMIT};
 use crate::issue::{run_issue, IssueOptions};
 use crate::report::{Progress, Recorder, Report};
@@ -109,6 +109,18 @@ pub async fn e2e(opts: &E2eOptions, progress: &dyn Progress) -> Report {
     let auth_password = opts.auth_password.clone().unwrap_or_else(|| random_hex(12));
     let pin = opts.pin.clone().unwrap_or_else(|| random_hex(4));
 
+    if let Some(given) = &opts.expect_root_sha1 {
+        // Checked before preparing anything, so a typo costs no enrollment.
+        if let Err(e) = certs::normalize_sha1(given) {
+            rec.fail(
+                "3-1",
+                "ルートCA証明書 fingerprint",
+                format!("expected fingerprint: {e}"),
+            );
+            return rec.finish();
+        }
+    }
+
     let Some(mail) = prepare_and_read_mail(opts, &mut rec, &email, &auth_password).await else {
         return rec.finish();
     };
@@ -175,7 +187,11 @@ async fn prepare_and_read_mail(
         if c.kind == opts.kind {
             Ok(c)
         } else {
-            Err(format!("asked for kind {}, prepared {}", opts.kind.as_str(), c.kind.as_str()))
+            Err(format!(
+                "asked for kind {}, prepared {}",
+                opts.kind.as_str(),
+                c.kind.as_str()
+            ))
         }
     });
     let created = rec.outcome("0-1", "発行準備", created, |c| {
@@ -184,8 +200,8 @@ async fn prepare_and_read_mail(
             c.enrollment_id,
             c.kind.as_str(),
             opts.user_id,
-            webra2_wire::in_jst(c.mail_sent_at),
-            webra2_wire::in_jst(c.url_expires_at)
+            certs::show(c.mail_sent_at),
+            certs::show(c.url_expires_at)
         )
     })?;
 
@@ -210,7 +226,7 @@ async fn prepare_and_read_mail(
             "{:?} to {}, sent {}, carries the one-time URL and not the password",
             m.subject,
             m.to,
-            webra2_wire::in_jst(m.sent_at)
+            certs::show(m.sent_at)
         )
     })?;
 
@@ -218,7 +234,11 @@ async fn prepare_and_read_mail(
     let site = http::send(
         rec.progress(),
         "GET one-time URL",
-        || client.get(&mail.one_time_url).header(ACCEPT, "application/json"),
+        || {
+            client
+                .get(&mail.one_time_url)
+                .header(ACCEPT, "application/json")
+        },
         &[200],
         JSON_LIMIT,
     )
@@ -238,7 +258,9 @@ async fn prepare_and_read_mail(
             ))
         }
     });
-    rec.outcome("0-3", "サイト", site, |s| format!("{} (step {})", s.site_title, s.step))?;
+    rec.outcome("0-3", "サイト", site, |s| {
+        format!("{} (step {})", s.site_title, s.step)
+    })?;
     Some(mail)
 }
 

@@ -70,11 +70,7 @@ impl Body {
     pub(crate) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, String> {
         self.expect_type(&["application/json"])?;
         serde_json::from_slice(&self.bytes).map_err(|e| {
-            let kind = if e.is_eof() {
-                "truncated"
-            } else {
-                "invalid"
-            };
+            let kind = if e.is_eof() { "truncated" } else { "invalid" };
             format!(
                 "{what}: the JSON body is {kind} ({e}; {} bytes): {}",
                 self.bytes.len(),
@@ -207,7 +203,8 @@ pub(crate) fn describe_error(body: &Body) -> String {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
-    let is_json = body.content_type == PROBLEM_CONTENT_TYPE || body.content_type == "application/json";
+    let is_json =
+        body.content_type == PROBLEM_CONTENT_TYPE || body.content_type == "application/json";
     if is_json {
         match serde_json::from_slice::<Problem>(&body.bytes) {
             Ok(p) => {
@@ -323,6 +320,9 @@ mod tests {
 
     #[test]
     fn media_type_drops_parameters_and_case() {
-        assert_eq!(media_type("Application/JSON; charset=utf-8"), "application/json");
+        assert_eq!(
+            media_type("Application/JSON; charset=utf-8"),
+            "application/json"
+        );
     }
 }

@@ -60,7 +60,10 @@ impl fmt::Display for Inspection {
         writeln!(f, "  拇印 (SHA-1): {}", self.sha1)?;
         match &self.path {
             PathStatus::Valid { root_sha1 } => {
-                write!(f, "  証明のパス: この証明書は問題ありません (root {root_sha1})")
+                write!(
+                    f,
+                    "  証明のパス: この証明書は問題ありません (root {root_sha1})"
+                )
             }
             PathStatus::Invalid { reason } => write!(f, "  証明のパス: 検証できません: {reason}"),
             PathStatus::RootNotGiven => write!(f, "  証明のパス: root not given"),

@@ -105,6 +105,11 @@ struct Requested {
 /// The steps of `issue`, recording into a report shared with `e2e`.
 pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     rec.begin();
+    // A one-time URL is used up by Step 2: a typo in the fingerprint must not cost it.
+    if let Err(e) = expected_root_sha1(opts) {
+        rec.fail("3-1", "ルートCA証明書 fingerprint", e);
+        return;
+    }
     let client = match http::plain_client() {
         Ok(c) => c,
         Err(e) => {
@@ -292,8 +297,8 @@ async fn step_key_and_csr(
         format!(
             "serial {}, notBefore {}, notAfter {}{}",
             i.serial,
-            webra2_wire::in_jst(i.not_before),
-            webra2_wire::in_jst(i.not_after),
+            certs::show(i.not_before),
+            certs::show(i.not_after),
             if date.is_some() {
                 ""
             } else {
@@ -326,23 +331,29 @@ async fn step_install(
 ) -> Option<(CertInfo, CertInfo)> {
     rec.begin();
     let root = fetch_root(opts, rec, client, base, &req.issued).await;
-    let (root, sha1_hex) = rec.outcome("3-1", "ルートCA証明書 fingerprint", root, |(r, _)| {
-        format!(
-            "SHA-1 {} matches the expected fingerprint ({})",
-            r.sha1_groups(),
-            r.subject_cn.as_deref().unwrap_or("no CN")
-        )
-    })?;
+    let (root, sha1_hex) =
+        rec.outcome("3-1", "ルートCA証明書 fingerprint", root, |(r, _)| {
+            format!(
+                "SHA-1 {} matches the expected fingerprint ({})",
+                r.sha1_groups(),
+                r.subject_cn.as_deref().unwrap_or("no CN")
+            )
+        })?;
 
     let root_path = store::root_path(&opts.store_dir, &sha1_hex);
     let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes())
         .map_err(|e| e.to_string());
-    rec.outcome("3-2", "ルートCA証明書のインストール", written, |()| {
-        root_path.display().to_string()
-    })?;
+    rec.outcome(
+        "3-2",
+        "ルートCA証明書のインストール",
+        written,
+        |()| root_path.display().to_string(),
+    )?;
 
     let leaf = fetch_leaf(opts, rec, client, base, auth, req).await;
-    let (leaf, _) = rec.outcome("3-3", "証明書のダウンロード", leaf, |(_, d)| d.clone())?;
+    let (leaf, _) = rec.outcome("3-3", "証明書のダウンロード", leaf, |(_, d)| {
+        d.clone()
+    })?;
 
     let cert_path = store::cert_path(&opts.store_dir, &leaf.serial);
     let key_path = store::key_path(&opts.store_dir, &leaf.serial);
@@ -350,16 +361,30 @@ async fn step_install(
         .and_then(|()| req.key.encrypt_pem(&opts.pin))
         .and_then(|pem| store::write_private(&key_path, pem.as_bytes()))
         .map_err(|e| e.to_string());
-    rec.outcome("3-4", "証明書と秘密鍵のインストール", installed, |()| {
-        format!(
-            "{} and {} (PKCS#8, AES-256-CBC, PIN)",
-            cert_path.display(),
-            key_path.display()
-        )
-    })?;
+    rec.outcome(
+        "3-4",
+        "証明書と秘密鍵のインストール",
+        installed,
+        |()| {
+            format!(
+                "{} and {} (PKCS#8, AES-256-CBC, PIN)",
+                cert_path.display(),
+                key_path.display()
+            )
+        },
+    )?;
     rec.report.not_before = Some(leaf.not_before);
     rec.report.not_after = Some(leaf.not_after);
     Some((root, leaf))
+}
+
+/// The fingerprint the user expects, as 40 upper-case hex digits.
+fn expected_root_sha1(opts: &IssueOptions) -> Result<String, String> {
+    let given = opts
+        .expect_root_sha1
+        .as_deref()
+        .unwrap_or_else(|| certs::fixture_root_sha1());
+    certs::normalize_sha1(given).map_err(|e| format!("expected fingerprint: {e}"))
 }
 
 /// Downloads the root and checks its fingerprint; nothing is installed here.
@@ -370,12 +395,7 @@ async fn fetch_root(
     base: &Url,
     issued: &Issued,
 ) -> Result<(CertInfo, String), String> {
-    let expected_given = opts
-        .expect_root_sha1
-        .as_deref()
-        .unwrap_or_else(|| certs::fixture_root_sha1());
-    let expected = certs::normalize_sha1(expected_given)
-        .map_err(|e| format!("expected fingerprint: {e}"))?;
+    let expected = expected_root_sha1(opts)?;
     let url = resolve(base, &issued.root_url)?;
     let body = http::send(
         rec.progress(),
@@ -457,7 +477,11 @@ async fn fetch_leaf(
         .map_err(|e| format!("certificate: {e}"))?;
     let leaf = certs::pick_leaf(parsed, &req.issued.serial)
         .ok_or_else(|| "certificate: the answer holds no certificate".to_owned())?;
-    let announced = req.issued.serial.trim_start_matches('0').to_ascii_uppercase();
+    let announced = req
+        .issued
+        .serial
+        .trim_start_matches('0')
+        .to_ascii_uppercase();
     if leaf.serial.trim_start_matches('0') != announced {
         return Err(format!(
             "the certificate downloaded has serial {}, not the {} the site announced",
@@ -467,7 +491,10 @@ async fn fetch_leaf(
     if leaf.not_before != req.issued.not_before || leaf.not_after != req.issued.not_after {
         return Err(format!(
             "the certificate's validity {} to {} differs from the {} to {} the site announced",
-            leaf.not_before, leaf.not_after, req.issued.not_before, req.issued.not_after
+            certs::show(leaf.not_before),
+            certs::show(leaf.not_after),
+            certs::show(req.issued.not_before),
+            certs::show(req.issued.not_after)
         ));
     }
     Ok((
@@ -513,7 +540,11 @@ fn step_checks(
     if issuer == ISSUER_CN {
         rec.pass("3-B", "発行者", issuer);
     } else {
-        rec.fail("3-B", "発行者", format!("issued by {issuer}, not by {ISSUER_CN}"));
+        rec.fail(
+            "3-B",
+            "発行者",
+            format!("issued by {issuer}, not by {ISSUER_CN}"),
+        );
     }
 
     rec.begin();
@@ -563,7 +594,10 @@ fn step_checks(
     let at = req.issued_at.max(leaf.not_before);
     let path = certs::verify_path(&leaf.der, &root.der, at);
     rec.outcome("3-E", "証明のパス", path, |()| {
-        format!("{subject} → {} (installed root), client authentication", root.subject_cn.as_deref().unwrap_or("root"))
+        format!(
+            "{subject} → {} (installed root), client authentication",
+            root.subject_cn.as_deref().unwrap_or("root")
+        )
     });
 
     rec.begin();
@@ -598,7 +632,8 @@ async fn step_confirm(
     let key = store::read(&key_path)
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
-            let pem = String::from_utf8(bytes).map_err(|_| "the stored key is not text".to_owned())?;
+            let pem =
+                String::from_utf8(bytes).map_err(|_| "the stored key is not text".to_owned())?;
             ClientKey::decrypt_pem(&pem, &opts.pin).map_err(|e| e.to_string())
         })
         .and_then(|key| {
@@ -648,7 +683,9 @@ async fn confirm(
     .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed root: {e}")))?;
     let installed_leaf = store::read(&store::cert_path(&opts.store_dir, &leaf.serial))
         .map_err(|e| e.to_string())
-        .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed certificate: {e}")))?;
+        .and_then(|b| {
+            certs::pem_certificates(&b).map_err(|e| format!("installed certificate: {e}"))
+        })?;
     let (Some(root_der), Some(leaf_der)) = (installed_root.first(), installed_leaf.first()) else {
         return Err("the store holds no certificate".to_owned());
     };
@@ -668,7 +705,10 @@ async fn confirm(
     .await?;
     let confirmation: Confirmation = body.json("confirmation")?;
     if confirmation.status != "ok" {
-        return Err(format!("the page says status {:?}, not \"ok\"", confirmation.status));
+        return Err(format!(
+            "the page says status {:?}, not \"ok\"",
+            confirmation.status
+        ));
     }
     if !confirmation.serial.eq_ignore_ascii_case(&leaf.serial)
         && confirmation.serial.trim_start_matches('0') != leaf.serial.trim_start_matches('0')
@@ -712,7 +752,10 @@ mod tests {
 
     #[test]
     fn the_key_follows_the_length_the_site_shows() {
-        assert_eq!(choose_key(None, &auth(1024, &["rsa-1024"])), Ok(KeySpec::Rsa(1024)));
+        assert_eq!(
+            choose_key(None, &auth(1024, &["rsa-1024"])),
+            Ok(KeySpec::Rsa(1024))
+        );
         assert_eq!(
             choose_key(None, &auth(2048, &["ecdsa-p256", "rsa-2048"])),
             Ok(KeySpec::Rsa(2048))

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use webra2_client::{
-    e2e, inspect, issue, parse_mail_sent_at, CertFormat, E2eOptions, IssueOptions, KeySpec,
-    Kind, NoProgress, PathStatus, Progress, Report, TerminalProgress,
+    e2e, inspect, issue, parse_mail_sent_at, CertFormat, E2eOptions, IssueOptions, KeySpec, Kind,
+    NoProgress, PathStatus, Progress, Report, TerminalProgress,
 };
 
 /// The user's side of the webra2 issuance manual, as a test harness.
@@ -40,7 +40,7 @@ struct CheckArgs {
     mail_sent_at: Option<OffsetDateTime>,
     /// The root CA's SHA-1 fingerprint you expect (any case, spaces or colons allowed).
     /// Default: the fixture test root's.
-    #[arg(long, value_name = "FP")]
+    #[arg(long, value_name = "FP", value_parser = parse_fingerprint)]
     expect_root_sha1: Option<String>,
     /// The certificate confirmation page (Step 4). Default: the one the site names.
     #[arg(long, value_name = "URL")]
@@ -84,7 +84,12 @@ struct E2eArgs {
     #[arg(long, value_name = "URL")]
     admin_url: String,
     /// The admin token, sent as `Authorization: Bearer`.
-    #[arg(long, value_name = "T", env = "WEBRA2_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "T",
+        env = "WEBRA2_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     admin_token: Option<String>,
     /// The user id to prepare the enrollment for.
     #[arg(long, value_name = "U")]
@@ -122,6 +127,10 @@ struct InspectArgs {
 
 fn parse_key_spec(s: &str) -> Result<KeySpec, String> {
     s.parse()
+}
+
+fn parse_fingerprint(s: &str) -> Result<String, String> {
+    webra2_client::normalize_sha1(s).map(|_| s.to_owned())
 }
 
 fn parse_format(s: &str) -> Result<CertFormat, String> {

@@ -166,7 +166,13 @@ impl<'p> Recorder<'p> {
     }
 
     /// Records a step that started at the last [`Recorder::begin`].
-    pub(crate) fn record(&mut self, id: &str, title: &str, status: Status, detail: impl Into<String>) {
+    pub(crate) fn record(
+        &mut self,
+        id: &str,
+        title: &str,
+        status: Status,
+        detail: impl Into<String>,
+    ) {
         let step = Step {
             id: id.to_owned(),
             title: title.to_owned(),
@@ -223,4 +229,50 @@ impl<'p> Recorder<'p> {
 
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_report_has_the_documented_shape_and_round_trips() {
+        let mut rec = Recorder::new(&NoProgress);
+        rec.pass("1", "認証", "ok");
+        rec.skip("3-A", "発行先", "no user id given");
+        rec.report.serial = Some("0A".to_owned());
+        let report = rec.finish();
+        assert!(report.ok, "a skipped step is no failure");
+        let v = serde_json::to_value(&report).expect("serialises");
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["steps"][1]["status"], "skip");
+        assert_eq!(v["steps"][0]["id"], "1");
+        for key in ["title", "detail", "elapsed_ms"] {
+            assert!(v["steps"][0].get(key).is_some(), "{key}");
+        }
+        for key in [
+            "serial",
+            "user_id",
+            "root_sha1",
+            "not_before",
+            "not_after",
+            "store",
+            "elapsed_ms",
+        ] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        let back: Report = serde_json::from_value(v).expect("deserialises");
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn one_failed_step_makes_the_report_fail() {
+        let mut rec = Recorder::new(&NoProgress);
+        rec.pass("1", "認証", "");
+        rec.fail("2", "鍵生成", "no");
+        let report = rec.finish();
+        assert!(!report.ok);
+        assert_eq!(report.steps[1].line(), "[2] 鍵生成 ... FAIL no");
+        assert_eq!(report.steps[0].line(), "[1] 認証 ... PASS");
+    }
 }

@@ -7,17 +7,23 @@ use std::path::{Path, PathBuf};
 
 /// Where the root with this SHA-1 (40 hex digits) is installed.
 pub(crate) fn root_path(store: &Path, sha1_hex: &str) -> PathBuf {
-    store.join("trusted-roots").join(format!("{sha1_hex}.crt.pem"))
+    store
+        .join("trusted-roots")
+        .join(format!("{sha1_hex}.crt.pem"))
 }
 
 /// Where the certificate with this serial is installed.
 pub(crate) fn cert_path(store: &Path, serial: &str) -> PathBuf {
-    store.join("personal").join(format!("{}.crt.pem", file_safe(serial)))
+    store
+        .join("personal")
+        .join(format!("{}.crt.pem", file_safe(serial)))
 }
 
 /// Where the key of the certificate with this serial is installed.
 pub(crate) fn key_path(store: &Path, serial: &str) -> PathBuf {
-    store.join("personal").join(format!("{}.key.pem", file_safe(serial)))
+    store
+        .join("personal")
+        .join(format!("{}.key.pem", file_safe(serial)))
 }
 
 /// A serial comes from a certificate a server sent: keep it to hex for a file name.

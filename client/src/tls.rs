@@ -14,7 +14,9 @@ use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::{CertifiedKey, Signer, SigningKey};
 use rustls::{ClientConfig, RootCertStore, SignatureAlgorithm, SignatureScheme};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, SubjectPublicKeyInfoDer};
+use rustls_pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, SubjectPublicKeyInfoDer,
+};
 use std::sync::Arc;
 
 /// The RSA schemes offered, best first: PSS (the only RSA in TLS 1.3), then
@@ -168,7 +170,8 @@ impl Signer for RsaSigner {
         use sha2::{Sha256, Sha384, Sha512};
 
         let key = (*self.key).clone();
-        let fail = |e: rsa::signature::Error| rustls::Error::General(format!("RSA signing failed: {e}"));
+        let fail =
+            |e: rsa::signature::Error| rustls::Error::General(format!("RSA signing failed: {e}"));
         // PSS salts are the hash length, as TLS requires; the blinded keys do that.
         let signature = match self.scheme {
             SignatureScheme::RSA_PSS_SHA256 => Pss::<Sha256>::new(key)
@@ -183,15 +186,18 @@ impl Signer for RsaSigner {
                 .try_sign_with_rng(&mut OsRng, message)
                 .map_err(fail)?
                 .to_vec(),
-            SignatureScheme::RSA_PKCS1_SHA256 => {
-                Pkcs1::<Sha256>::new(key).try_sign(message).map_err(fail)?.to_vec()
-            }
-            SignatureScheme::RSA_PKCS1_SHA384 => {
-                Pkcs1::<Sha384>::new(key).try_sign(message).map_err(fail)?.to_vec()
-            }
-            SignatureScheme::RSA_PKCS1_SHA512 => {
-                Pkcs1::<Sha512>::new(key).try_sign(message).map_err(fail)?.to_vec()
-            }
+            SignatureScheme::RSA_PKCS1_SHA256 => Pkcs1::<Sha256>::new(key)
+                .try_sign(message)
+                .map_err(fail)?
+                .to_vec(),
+            SignatureScheme::RSA_PKCS1_SHA384 => Pkcs1::<Sha384>::new(key)
+                .try_sign(message)
+                .map_err(fail)?
+                .to_vec(),
+            SignatureScheme::RSA_PKCS1_SHA512 => Pkcs1::<Sha512>::new(key)
+                .try_sign(message)
+                .map_err(fail)?
+                .to_vec(),
             other => {
                 return Err(rustls::Error::General(format!(
                     "RSA signer asked for {other:?}"
@@ -225,10 +231,15 @@ mod tests {
         let private = rsa1024();
         let key = RsaSigningKey::new(private.clone()).expect("wraps");
         let signer = key
-            .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256, SignatureScheme::RSA_PSS_SHA256])
+            .choose_scheme(&[
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::RSA_PSS_SHA256,
+            ])
             .expect("PSS-SHA256 is chosen");
         assert_eq!(signer.scheme(), SignatureScheme::RSA_PSS_SHA256);
-        let sig = signer.sign(b"TLS 1.3, client CertificateVerify").expect("signs");
+        let sig = signer
+            .sign(b"TLS 1.3, client CertificateVerify")
+            .expect("signs");
         assert_eq!(sig.len(), 128);
         let verifier = rsa::pss::VerifyingKey::<Sha256>::new(private.to_public_key());
         let sig = rsa::pss::Signature::try_from(sig.as_slice()).expect("signature");

@@ -149,7 +149,7 @@ impl Application {
         let confirm = confirm::serve(
             self.confirm,
             self.tls,
-            confirm::router(self.state.clone()),
+            http::observe(confirm::router(self.state.clone()), self.state.clone()),
             stopped(rx),
         );
         tokio::spawn(async move {

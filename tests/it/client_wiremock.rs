@@ -96,11 +96,10 @@ struct IssuingCa {
 impl IssuingCa {
     fn issue(&self, body: &[u8]) -> Result<serde_json::Value, String> {
         let block = pem::parse(body).map_err(|e| e.to_string())?;
-        let (_, csr) =
-            x509_parser::certification_request::X509CertificationRequest::from_der(
-                block.contents(),
-            )
-            .map_err(|e| e.to_string())?;
+        let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(
+            block.contents(),
+        )
+        .map_err(|e| e.to_string())?;
         // rcgen would verify the request through ring, which refuses RSA-1024.
         let spki =
             rcgen::SubjectPublicKeyInfo::from_der(csr.certification_request_info.subject_pki.raw)
@@ -264,7 +263,10 @@ fn status_of(report: &Report, id: &str) -> Option<Status> {
 }
 
 fn detail_of(report: &Report, id: &str) -> String {
-    report.step(id).map(|s| s.detail.clone()).unwrap_or_default()
+    report
+        .step(id)
+        .map(|s| s.detail.clone())
+        .unwrap_or_default()
 }
 
 fn ids(report: &Report) -> Vec<&str> {
@@ -461,7 +463,11 @@ async fn the_happy_path_installs_the_root_certificate_and_key_and_passes_every_c
             "1", "2", "2-1", "3-1", "3-2", "3-3", "3-4", "3-A", "3-B", "3-C", "3-D", "3-E", "3-F",
             "4-1",
         ] {
-            assert_eq!(status_of(&report, id), Some(Status::Pass), "{id}: {lines:#?}");
+            assert_eq!(
+                status_of(&report, id),
+                Some(Status::Pass),
+                "{id}: {lines:#?}"
+            );
         }
         assert!(detail_of(&report, "2").starts_with("rsa-1024 (Microsoft Enhanced"));
         assert_eq!(detail_of(&report, "3-A"), "U0001");
@@ -479,8 +485,9 @@ async fn the_happy_path_installs_the_root_certificate_and_key_and_passes_every_c
                 root_file(),
             ]
         );
-        let key = std::fs::read_to_string(dir.path().join(format!("personal/{SERIAL_HEX}.key.pem")))
-            .expect("key file");
+        let key =
+            std::fs::read_to_string(dir.path().join(format!("personal/{SERIAL_HEX}.key.pem")))
+                .expect("key file");
         assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         #[cfg(unix)]
         {
@@ -538,22 +545,28 @@ async fn a_root_with_another_fingerprint_is_a_hard_failure_before_anything_is_in
             .distinguished_name
             .push(rcgen::DnType::CommonName, "NEC Certification Authority");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.self_signed(&key).expect("impostor root").der().to_vec()
+        params
+            .self_signed(&key)
+            .expect("impostor root")
+            .der()
+            .to_vec()
     };
     let ca = GoodCa::start_with(false, impostor).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let report = issue(&options(&ca.server, dir.path()), &NoProgress).await;
     assert_eq!(status_of(&report, "3-1"), Some(Status::Fail));
     assert!(
-        detail_of(&report, "3-1").contains(&format!(
-            "does NOT match the expected {}",
-            ROOT_SHA1.trim()
-        )),
+        detail_of(&report, "3-1")
+            .contains(&format!("does NOT match the expected {}", ROOT_SHA1.trim())),
         "{}",
         detail_of(&report, "3-1")
     );
     assert_eq!(ids(&report).last(), Some(&"3-1"));
-    assert!(files_under(dir.path()).is_empty(), "{:?}", files_under(dir.path()));
+    assert!(
+        files_under(dir.path()).is_empty(),
+        "{:?}",
+        files_under(dir.path())
+    );
 }
 
 #[tokio::test]
@@ -570,4 +583,37 @@ async fn a_root_cut_short_is_reported_and_not_installed() {
         detail_of(&report, "3-1")
     );
     assert!(files_under(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_expected_fingerprint_fails_before_the_one_time_url_is_used() {
+    let ca = GoodCa::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut opts = options(&ca.server, dir.path());
+    opts.expect_root_sha1 = Some("46373971 458E916B".to_owned());
+    let report = issue(&opts, &NoProgress).await;
+    assert_eq!(ids(&report), ["3-1"]);
+    assert_eq!(status_of(&report, "3-1"), Some(Status::Fail));
+    let requests = ca.server.received_requests().await.unwrap_or_default();
+    assert!(requests.is_empty(), "{} requests sent", requests.len());
+}
+
+#[tokio::test]
+async fn an_expected_fingerprint_with_colons_in_lower_case_matches() {
+    let ca = GoodCa::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut opts = options(&ca.server, dir.path());
+    let hex: String = ROOT_SHA1
+        .split_whitespace()
+        .collect::<String>()
+        .to_lowercase();
+    let colons: Vec<String> = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    opts.expect_root_sha1 = Some(colons.join(":"));
+    let report = issue(&opts, &NoProgress).await;
+    assert_eq!(status_of(&report, "3-1"), Some(Status::Pass));
+    assert_eq!(status_of(&report, "3-2"), Some(Status::Pass));
 }

@@ -67,14 +67,22 @@ pub fn admin_router(state: AppState) -> Router {
     finish(routes, state)
 }
 
-/// The layers every listener shares: body limit, service-clock `Date`, request
-/// ids, tracing by route template (never by URI: one-time URLs are secrets).
+/// Fallbacks and body limit for a routing table, then the shared layers.
 fn finish(routes: Router<AppState>, state: AppState) -> Router {
-    routes
+    let router = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), service_date))
+        .with_state(state.clone());
+    observe(router, state)
+}
+
+/// The layers every listener shares (the confirm listener too): service-clock
+/// `Date`, request ids, tracing by route template (never by URI: one-time URLs
+/// are secrets).
+pub fn observe(router: Router, state: AppState) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(state, service_date))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let route = req
@@ -93,7 +101,6 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
 async fn not_found() -> AppError {

@@ -51,11 +51,15 @@ impl Application {
         let public_url = settings
             .public_url
             .clone()
-            .unwrap_or_else(|| base_url("http", public.local_addr().unwrap_or(settings.public_addr)))
+            .unwrap_or_else(|| {
+                base_url("http", public.local_addr().unwrap_or(settings.public_addr))
+            })
             .trim_end_matches('/')
             .to_owned();
         let confirm_url = settings.confirm_url.clone().unwrap_or_else(|| {
-            let addr = confirm_listener.local_addr().unwrap_or(settings.confirm_addr);
+            let addr = confirm_listener
+                .local_addr()
+                .unwrap_or(settings.confirm_addr);
             format!("{}/confirm", base_url("https", addr))
         });
 
@@ -91,17 +95,23 @@ impl Application {
 
     /// The public listener's bound address.
     pub fn public_addr(&self) -> SocketAddr {
-        self.public.local_addr().unwrap_or(self.state.settings.public_addr)
+        self.public
+            .local_addr()
+            .unwrap_or(self.state.settings.public_addr)
     }
 
     /// The admin listener's bound address.
     pub fn admin_addr(&self) -> SocketAddr {
-        self.admin.local_addr().unwrap_or(self.state.settings.admin_addr)
+        self.admin
+            .local_addr()
+            .unwrap_or(self.state.settings.admin_addr)
     }
 
     /// The confirm listener's bound address.
     pub fn confirm_addr(&self) -> SocketAddr {
-        self.confirm.local_addr().unwrap_or(self.state.settings.confirm_addr)
+        self.confirm
+            .local_addr()
+            .unwrap_or(self.state.settings.confirm_addr)
     }
 
     /// The public base URL users are sent to.
@@ -156,11 +166,7 @@ impl Application {
             shutdown.await;
             let _ = tx.send(true);
         });
-        let (p, a, c) = tokio::join!(
-            async { public.await },
-            async { admin.await },
-            confirm
-        );
+        let (p, a, c) = tokio::join!(async { public.await }, async { admin.await }, confirm);
         p?;
         a?;
         c?;

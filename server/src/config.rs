@@ -156,11 +156,20 @@ impl Settings {
         };
         let d = Settings::default();
         let s = Settings {
-            public_addr: args.public_addr.or(file.public_addr).unwrap_or(d.public_addr),
+            public_addr: args
+                .public_addr
+                .or(file.public_addr)
+                .unwrap_or(d.public_addr),
             admin_addr: args.admin_addr.or(file.admin_addr).unwrap_or(d.admin_addr),
-            confirm_addr: args.confirm_addr.or(file.confirm_addr).unwrap_or(d.confirm_addr),
+            confirm_addr: args
+                .confirm_addr
+                .or(file.confirm_addr)
+                .unwrap_or(d.confirm_addr),
             db: args.db.or(file.db).unwrap_or(d.db),
-            admin_token: args.admin_token.or(file.admin_token).filter(|t| !t.is_empty()),
+            admin_token: args
+                .admin_token
+                .or(file.admin_token)
+                .filter(|t| !t.is_empty()),
             profile: args.profile.or(file.profile).unwrap_or(d.profile),
             public_url: args.public_url.or(file.public_url),
             confirm_url: args.confirm_url.or(file.confirm_url),

@@ -65,7 +65,10 @@ mod tests {
         assert!(subject.contains("証明書発行サイト") && subject.contains("U0001"));
         assert!(body.contains("http://x/issue/TOKEN"));
         assert!(body.contains("ユーザID: U0001"));
-        assert!(body.contains("2026/12/25 09:00"), "expiry shown in JST: {body}");
+        assert!(
+            body.contains("2026/12/25 09:00"),
+            "expiry shown in JST: {body}"
+        );
     }
 
     #[test]

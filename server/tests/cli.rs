@@ -29,7 +29,13 @@ fn help_documents_every_flag_and_its_environment_variable() {
 #[test]
 fn an_admin_listener_off_loopback_without_a_token_refuses_to_start() {
     let out = bin()
-        .args(["serve", "--admin-addr", "0.0.0.0:0", "--db", "sqlite::memory:"])
+        .args([
+            "serve",
+            "--admin-addr",
+            "0.0.0.0:0",
+            "--db",
+            "sqlite::memory:",
+        ])
         .env_remove("WEBRA2_ADMIN_TOKEN")
         .output()
         .expect("runs");
@@ -41,8 +47,21 @@ fn an_admin_listener_off_loopback_without_a_token_refuses_to_start() {
 #[test]
 fn an_unknown_profile_is_a_clear_error() {
     let out = bin()
-        .args(["serve", "--profile", "no-such-profile", "--db", "sqlite::memory:"])
-        .args(["--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--confirm-addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--profile",
+            "no-such-profile",
+            "--db",
+            "sqlite::memory:",
+        ])
+        .args([
+            "--public-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+            "--confirm-addr",
+            "127.0.0.1:0",
+        ])
         .output()
         .expect("runs");
     assert!(!out.status.success());

@@ -158,7 +158,12 @@ impl TestApp {
         let resp = self
             .csr_raw(url, session, "application/x-pem-file", fixture(csr))
             .await;
-        assert_eq!(resp.status(), StatusCode::CREATED, "{}", resp.text().await.unwrap_or_default());
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
         resp.json().await.expect("Issued")
     }
 
@@ -194,7 +199,11 @@ pub async fn assert_problem(resp: Response, status: u16, slug: &str) -> Value {
         .to_owned();
     assert_eq!(ct, "application/problem+json");
     let body: Value = resp.json().await.expect("problem JSON");
-    assert_eq!(body["type"], format!("urn:webra2-mock:problem:{slug}"), "{body}");
+    assert_eq!(
+        body["type"],
+        format!("urn:webra2-mock:problem:{slug}"),
+        "{body}"
+    );
     assert_eq!(body["status"], status);
     assert!(body["title"].is_string() && body["detail"].is_string());
     body

@@ -33,15 +33,31 @@ struct Server {
 
 impl Server {
     fn start(db: &str) -> Server {
-        let mut child = Command::new(bin("webra2-mock"))
-            .args(["serve", "--db", db])
-            .args(["--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"])
+        Self::start_logging(db, None)
+    }
+
+    /// Starts the server; with `log`, its stderr goes there at debug level.
+    fn start_logging(db: &str, log: Option<&Path>) -> Server {
+        let mut cmd = Command::new(bin("webra2-mock"));
+        cmd.args(["serve", "--db", db])
+            .args([
+                "--public-addr",
+                "127.0.0.1:0",
+                "--admin-addr",
+                "127.0.0.1:0",
+            ])
             .args(["--confirm-addr", "127.0.0.1:0"])
-            .env("WEBRA2_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("webra2-mock starts");
+            .stdout(Stdio::piped());
+        match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).expect("log file");
+                cmd.env("WEBRA2_LOG", "debug").stderr(Stdio::from(file));
+            }
+            None => {
+                cmd.env("WEBRA2_LOG", "warn").stderr(Stdio::inherit());
+            }
+        }
+        let mut child = cmd.spawn().expect("webra2-mock starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -95,7 +111,10 @@ fn have(tool: &str) -> bool {
 }
 
 fn openssl(args: &[&str]) -> Output {
-    Command::new("openssl").args(args).output().expect("openssl runs")
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl runs")
 }
 
 fn only_file(dir: &Path, suffix: &str) -> PathBuf {
@@ -104,7 +123,12 @@ fn only_file(dir: &Path, suffix: &str) -> PathBuf {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.to_string_lossy().ends_with(suffix))
         .collect();
-    assert_eq!(found.len(), 1, "one *{suffix} in {}: {found:?}", dir.display());
+    assert_eq!(
+        found.len(),
+        1,
+        "one *{suffix} in {}: {found:?}",
+        dir.display()
+    );
     found[0].clone()
 }
 
@@ -113,7 +137,8 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", tmp.path().join("ca.db").display());
     let store = tmp.path().join("store");
-    let server = Server::start(&db);
+    let log = tmp.path().join("server.log");
+    let server = Server::start_logging(&db, Some(&log));
     let admin = server.field("admin");
     let confirm = server.field("confirm");
     let root_sha1 = server.field("root_sha1");
@@ -124,6 +149,8 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
         &admin,
         "--user-id",
         "U0001",
+        "--auth-password",
+        "auth-Secret-77",
         "--pin",
         "pin-1234",
         "--store",
@@ -149,34 +176,92 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
 
     if have("openssl") {
         // The harness's fingerprint is openssl's.
-        let fp = openssl(&["x509", "-in", root.to_str().expect("utf8"), "-noout", "-fingerprint", "-sha1"]);
+        let fp = openssl(&[
+            "x509",
+            "-in",
+            root.to_str().expect("utf8"),
+            "-noout",
+            "-fingerprint",
+            "-sha1",
+        ]);
         let fp = String::from_utf8_lossy(&fp.stdout).to_uppercase();
-        let openssl_hex: String = fp.split('=').nth(1).unwrap_or("").chars().filter(char::is_ascii_hexdigit).collect();
-        let harness_hex: String = report["root_sha1"].as_str().expect("root_sha1").chars().filter(char::is_ascii_hexdigit).collect();
+        let openssl_hex: String = fp
+            .split('=')
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .collect();
+        let harness_hex: String = report["root_sha1"]
+            .as_str()
+            .expect("root_sha1")
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .collect();
         assert_eq!(openssl_hex, harness_hex);
         assert_eq!(harness_hex, root_sha1.replace(' ', ""));
         // openssl accepts the leaf against the root.
-        let verify = openssl(&["verify", "-CAfile", root.to_str().expect("utf8"), leaf.to_str().expect("utf8")]);
-        assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+        let verify = openssl(&[
+            "verify",
+            "-CAfile",
+            root.to_str().expect("utf8"),
+            leaf.to_str().expect("utf8"),
+        ]);
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
         // The stored key opens with the PIN, and only with it.
         let plain = tmp.path().join("plain.key.pem");
-        let ok = openssl(&["pkey", "-in", key.to_str().expect("utf8"), "-passin", "pass:pin-1234", "-out", plain.to_str().expect("utf8")]);
-        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-        let wrong = openssl(&["pkey", "-in", key.to_str().expect("utf8"), "-passin", "pass:wrong", "-noout"]);
+        let ok = openssl(&[
+            "pkey",
+            "-in",
+            key.to_str().expect("utf8"),
+            "-passin",
+            "pass:pin-1234",
+            "-out",
+            plain.to_str().expect("utf8"),
+        ]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let wrong = openssl(&[
+            "pkey",
+            "-in",
+            key.to_str().expect("utf8"),
+            "-passin",
+            "pass:wrong",
+            "-noout",
+        ]);
         assert!(!wrong.status.success());
         // curl, OpenSSL-based, at SECLEVEL=0 with the RSA-1024 certificate.
         if have("curl") {
             // curl refuses a 1024-bit key when it loads --cert, before --ciphers
             // applies: the security level has to come from an OpenSSL config too.
             let out = Command::new("curl")
-                .env("OPENSSL_CONF", crate::helpers::fixtures().join("openssl-seclevel0.cnf"))
+                .env(
+                    "OPENSSL_CONF",
+                    crate::helpers::fixtures().join("openssl-seclevel0.cnf"),
+                )
                 .args(["-sS", "--fail-with-body", "--ciphers", "DEFAULT@SECLEVEL=0"])
                 .args(["--cacert", root.to_str().expect("utf8")])
-                .args(["--cert", leaf.to_str().expect("utf8"), "--key", plain.to_str().expect("utf8")])
+                .args([
+                    "--cert",
+                    leaf.to_str().expect("utf8"),
+                    "--key",
+                    plain.to_str().expect("utf8"),
+                ])
                 .args(["-H", "Accept: application/json", &confirm])
                 .output()
                 .expect("curl runs");
-            assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "curl: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let body: Value = serde_json::from_slice(&out.stdout).expect("JSON");
             assert_eq!(body["status"], "ok");
             assert_eq!(body["serial"], serial);
@@ -186,11 +271,34 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
         eprintln!("openssl not installed: skipped the openssl and curl checks");
     }
 
+    // No secret in any log line, even at debug level.
+    let mails = Command::new("curl")
+        .args(["-sS", &format!("{admin}/admin/mails")])
+        .output()
+        .expect("curl runs");
+    let mails: Value = serde_json::from_slice(&mails.stdout).expect("JSON");
+    let url = mails[0]["one_time_url"].as_str().expect("url").to_owned();
+    let token = url.rsplit('/').next().expect("token").to_owned();
+    let log_text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        log_text.contains("certificate issued"),
+        "the log is written: {log_text}"
+    );
+    for secret in ["auth-Secret-77", "pin-1234", token.as_str(), "PRIVATE KEY"] {
+        assert!(
+            !log_text.contains(secret),
+            "{secret:?} is in the server log"
+        );
+    }
+
     // kill -9, then the same database: the certificate is still there.
     server.kill9();
     let server = Server::start(&db);
     let out = Command::new("curl")
-        .args(["-sS", &format!("{}/admin/certificates", server.field("admin"))])
+        .args([
+            "-sS",
+            &format!("{}/admin/certificates", server.field("admin")),
+        ])
         .output()
         .expect("curl runs");
     let certs: Value = serde_json::from_slice(&out.stdout).expect("JSON");
@@ -215,5 +323,11 @@ fn e2e_exits_non_zero_when_the_root_fingerprint_is_not_the_expected_one() {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL"), "{text}");
-    assert!(!tmp.path().join("s/trusted-roots").exists() || std::fs::read_dir(tmp.path().join("s/trusted-roots")).map(|d| d.count()).unwrap_or(0) == 0);
+    assert!(
+        !tmp.path().join("s/trusted-roots").exists()
+            || std::fs::read_dir(tmp.path().join("s/trusted-roots"))
+                .map(|d| d.count())
+                .unwrap_or(0)
+                == 0
+    );
 }

@@ -95,6 +95,10 @@ pub struct PrepareEnrollment {
     /// How many days the URL stays valid after the mail (default 30).
     #[serde(default)]
     pub url_valid_days: Option<u32>,
+    /// For a renewal: revoke the renewed certificate (reason `superseded`) in the same
+    /// transaction that issues the new one. Default `false`: it stays valid until it expires.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoke_previous: bool,
 }
 
 /// `201` answer to `POST /admin/enrollments`.
@@ -152,6 +156,12 @@ pub struct EnrollmentView {
     /// The serial of the certificate it issued, once issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
+    /// For a renewal: the serial of the certificate it renews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renews_serial: Option<String>,
+    /// For a renewal: whether issuing revokes the renewed certificate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoke_previous: bool,
 }
 
 /// Whether a certificate still counts.

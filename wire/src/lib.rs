@@ -5,6 +5,7 @@
 //! is RFC 3339; the service writes them in Japan time (`+09:00`).
 
 mod admin;
+mod faults;
 mod problem;
 mod public;
 
@@ -12,10 +13,14 @@ pub use admin::{
     CertStatus, CertificateView, ClockView, EnrollmentCreated, EnrollmentState, EnrollmentView,
     Kind, Mail, PrepareEnrollment, SetClock,
 };
+pub use faults::{FaultKind, FaultSet, FaultSpec};
 pub use problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX};
 pub use public::{
     AuthRequest, AuthResponse, Confirmation, Fingerprint, Health, Issued, KeySpec, SiteInfo,
     SITE_TITLE_NEW, SITE_TITLE_RENEW,
+};
+pub use public::{
+    Pkcs12Request, HEADER_CONFIRM_URL, HEADER_SERIAL, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS,
 };
 
 use time::{OffsetDateTime, UtcOffset};

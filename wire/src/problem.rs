@@ -51,11 +51,13 @@ pub enum ProblemKind {
     AlreadyRevoked,
     /// The service failed; the detail never carries internals.
     Internal,
+    /// The CA is down for maintenance (an injected fault): retry after `Retry-After`.
+    CaMaintenance,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 20] = [
+    pub const ALL: [ProblemKind; 21] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -76,6 +78,7 @@ impl ProblemKind {
         Self::NotFound,
         Self::AlreadyRevoked,
         Self::Internal,
+        Self::CaMaintenance,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -101,6 +104,7 @@ impl ProblemKind {
             Self::NotFound => "not-found",
             Self::AlreadyRevoked => "already-revoked",
             Self::Internal => "internal",
+            Self::CaMaintenance => "ca-maintenance",
         }
     }
 
@@ -122,6 +126,7 @@ impl ProblemKind {
             Self::CertificateRevoked => 403,
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
+            Self::CaMaintenance => 503,
         }
     }
 
@@ -148,6 +153,7 @@ impl ProblemKind {
             Self::NotFound => "Not found",
             Self::AlreadyRevoked => "Certificate already revoked",
             Self::Internal => "Internal error",
+            Self::CaMaintenance => "CA down for maintenance",
         }
     }
 

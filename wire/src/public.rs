@@ -36,6 +36,30 @@ pub struct AuthRequest {
     pub auth_password: String,
 }
 
+/// `POST /issue/{token}/pkcs12`: the PIN that encrypts the PKCS#12 file.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs12Request {
+    /// The PIN (at least [`PKCS12_PIN_MIN_CHARS`] characters).
+    pub pin: String,
+}
+
+impl fmt::Debug for Pkcs12Request {
+    // The PIN stays out of debug output and so out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs12Request").finish_non_exhaustive()
+    }
+}
+
+/// The shortest PIN the PKCS#12 path accepts, in characters.
+pub const PKCS12_PIN_MIN_CHARS: usize = 4;
+/// The longest PIN the PKCS#12 path accepts, in characters.
+pub const PKCS12_PIN_MAX_CHARS: usize = 128;
+/// Response header of the PKCS#12 path: the serial of the certificate inside.
+pub const HEADER_SERIAL: &str = "x-webra2-serial";
+/// Response header of the PKCS#12 path: the Step 4 confirmation page.
+pub const HEADER_CONFIRM_URL: &str = "x-webra2-confirm-url";
+
 /// `200` answer to `POST /issue/{token}/auth`: what Step 2 shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthResponse {
@@ -139,7 +163,9 @@ impl FromStr for KeySpec {
                 .strip_prefix("rsa-")
                 .and_then(|bits| bits.parse().ok())
                 .map(KeySpec::Rsa)
-                .ok_or_else(|| format!("unknown key type {s:?} (rsa-BITS, ecdsa-p256, ecdsa-p384)")),
+                .ok_or_else(|| {
+                    format!("unknown key type {s:?} (rsa-BITS, ecdsa-p256, ecdsa-p384)")
+                }),
         }
     }
 }

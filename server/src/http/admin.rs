@@ -62,8 +62,14 @@ fn validate(req: &PrepareEnrollment) -> Result<(), AppError> {
         ));
     }
     let email_ok = req.email.len() <= 254
-        && req.email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
-        && !req.email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+        && req
+            .email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+        && !req
+            .email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
     if !email_ok {
         return Err(bad("email must be a plain address like user@example.test"));
     }
@@ -107,7 +113,11 @@ pub async fn prepare(
     };
 
     // Whole seconds: that is what the store and the certificate keep.
-    let mail_sent_at = req.mail_sent_at.unwrap_or(now).replace_nanosecond(0).map_err(AppError::internal)?;
+    let mail_sent_at = req
+        .mail_sent_at
+        .unwrap_or(now)
+        .replace_nanosecond(0)
+        .map_err(AppError::internal)?;
     let days = req.url_valid_days.unwrap_or(state.settings.url_valid_days);
     let url_expires_at = mail_sent_at + Duration::days(i64::from(days));
     let password = req.auth_password.clone();
@@ -244,7 +254,9 @@ pub async fn certificates(
 ) -> Result<Json<Vec<CertificateView>>, AppError> {
     let now = state.clock.now();
     let certs = state.store.certificates(q.user_id.as_deref()).await?;
-    Ok(Json(certs.iter().map(|c| certificate_view(c, now)).collect()))
+    Ok(Json(
+        certs.iter().map(|c| certificate_view(c, now)).collect(),
+    ))
 }
 
 fn normalise_serial(serial: &str) -> String {
@@ -257,11 +269,10 @@ pub async fn certificate(
     Path(serial): Path<String>,
 ) -> Result<Json<CertificateView>, AppError> {
     let serial = normalise_serial(&serial);
-    let c = state
-        .store
-        .certificate(&serial)
-        .await?
-        .ok_or_else(|| AppError::new(ProblemKind::NotFound, format!("no certificate {serial}")))?;
+    let c =
+        state.store.certificate(&serial).await?.ok_or_else(|| {
+            AppError::new(ProblemKind::NotFound, format!("no certificate {serial}"))
+        })?;
     Ok(Json(certificate_view(&c, state.clock.now())))
 }
 
@@ -316,7 +327,10 @@ pub async fn revoke(
             ))
         }
         RevokeOutcome::NotFound => {
-            return Err(AppError::new(ProblemKind::NotFound, format!("no certificate {serial}")))
+            return Err(AppError::new(
+                ProblemKind::NotFound,
+                format!("no certificate {serial}"),
+            ))
         }
     }
     let c = state

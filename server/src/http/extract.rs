@@ -107,9 +107,15 @@ mod tests {
     fn the_session_comes_from_bearer_or_cookie() {
         let mut h = HeaderMap::new();
         assert_eq!(session_token(&h), None);
-        h.insert(header::COOKIE, HeaderValue::from_static("a=b; webra2_session=XYZ"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; webra2_session=XYZ"),
+        );
         assert_eq!(session_token(&h).as_deref(), Some("XYZ"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer ABC"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer ABC"),
+        );
         assert_eq!(session_token(&h).as_deref(), Some("ABC"));
     }
 
@@ -120,10 +126,16 @@ mod tests {
             auth_password: String,
         }
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
         let p: Pw = json_or_form(&h, b"auth_password=a%20b").expect("form");
         assert_eq!(p.auth_password, "a b");
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         let p: Pw = json_or_form(&h, br#"{"auth_password":"x"}"#).expect("json");
         assert_eq!(p.auth_password, "x");
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));

@@ -23,7 +23,9 @@ impl AppError {
     pub fn wrong_password(remaining: u32) -> Self {
         let mut err = Self::new(
             ProblemKind::WrongPassword,
-            format!("the auth password is wrong; {remaining} attempt(s) left before this URL locks"),
+            format!(
+                "the auth password is wrong; {remaining} attempt(s) left before this URL locks"
+            ),
         );
         err.problem.remaining_attempts = Some(remaining);
         err
@@ -32,10 +34,7 @@ impl AppError {
     /// A failure of the service itself: the cause is logged, never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(
-            ProblemKind::Internal,
-            "the service failed; see its log",
-        )
+        Self::new(ProblemKind::Internal, "the service failed; see its log")
     }
 
     /// The problem's kind.

@@ -46,7 +46,9 @@ async fn known_enrollment(state: &AppState, token: &str) -> Result<EnrollmentRec
     // Tokens are URL-safe base64; anything else cannot be one of ours.
     if token.is_empty()
         || token.len() > 128
-        || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(unknown_url());
     }
@@ -148,7 +150,10 @@ pub async fn auth(
     let body = extract::body(body)?;
     let req: AuthRequest = extract::json_or_form(&headers, &body)?;
     if req.auth_password.len() > 1024 {
-        return Err(AppError::new(ProblemKind::BadRequest, "the auth password is too long"));
+        return Err(AppError::new(
+            ProblemKind::BadRequest,
+            "the auth password is too long",
+        ));
     }
 
     let phc = enrollment.password_hash.clone();
@@ -170,7 +175,8 @@ pub async fn auth(
                 if json {
                     Err(err)
                 } else {
-                    let page = pages::step1(site_title(enrollment.kind), &token, Some(err.problem()));
+                    let page =
+                        pages::step1(site_title(enrollment.kind), &token, Some(err.problem()));
                     Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
                 }
             }
@@ -199,7 +205,11 @@ pub async fn auth(
         session: session_token.clone(),
         csp: profile.site_csp.clone(),
         key_length: profile.site_key_length,
-        accepted_keys: profile.accepted_keys().iter().map(|k| k.to_string()).collect(),
+        accepted_keys: profile
+            .accepted_keys()
+            .iter()
+            .map(|k| k.to_string())
+            .collect(),
         session_expires_at: Some(in_jst(expires_at)),
     };
     let cookie = format!(
@@ -209,7 +219,8 @@ pub async fn auth(
     let mut resp = if json {
         Json(answer).into_response()
     } else {
-        Html(pages::step2(site_title(enrollment.kind), &token, &answer).into_string()).into_response()
+        Html(pages::step2(site_title(enrollment.kind), &token, &answer).into_string())
+            .into_response()
     };
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
@@ -349,16 +360,27 @@ pub async fn certificate(
         )
     })?;
     let cert = state.store.certificate(&serial).await?.ok_or_else(|| {
-        AppError::internal(format!("enrollment {} names a missing certificate", enrollment.id))
+        AppError::internal(format!(
+            "enrollment {} names a missing certificate",
+            enrollment.id
+        ))
     })?;
     let name = format!("{}-{}", enrollment.user_id, serial);
     let (content_type, filename, body) = match q.format.as_deref().unwrap_or("pem") {
         "pem" => {
             let mut text = pem_block("CERTIFICATE", &cert.der);
             text.push_str(&state.ca.root().cert_pem());
-            ("application/x-pem-file", format!("{name}.pem"), text.into_bytes())
+            (
+                "application/x-pem-file",
+                format!("{name}.pem"),
+                text.into_bytes(),
+            )
         }
-        "der" => ("application/pkix-cert", format!("{name}.cer"), cert.der.clone()),
+        "der" => (
+            "application/pkix-cert",
+            format!("{name}.cer"),
+            cert.der.clone(),
+        ),
         "p7c" => {
             let p7 = webra2_ca::pkcs7_certs_only(&[&cert.der, state.ca.root().cert_der()])
                 .map_err(AppError::internal)?;
@@ -399,12 +421,20 @@ pub fn pem_block(label: &str, der: &[u8]) -> String {
 
 /// `GET /ca/root.crt`: the root, DER.
 pub async fn root_der(State(state): State<AppState>) -> Response {
-    download("application/pkix-cert", "root.crt", state.ca.root().cert_der().to_vec())
+    download(
+        "application/pkix-cert",
+        "root.crt",
+        state.ca.root().cert_der().to_vec(),
+    )
 }
 
 /// `GET /ca/root.pem`: the root, PEM.
 pub async fn root_pem(State(state): State<AppState>) -> Response {
-    download("application/x-pem-file", "root.pem", state.ca.root().cert_pem().into_bytes())
+    download(
+        "application/x-pem-file",
+        "root.pem",
+        state.ca.root().cert_pem().into_bytes(),
+    )
 }
 
 fn fingerprint(state: &AppState) -> Fingerprint {

@@ -192,8 +192,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// The enrollment with this one-time URL token.
-    async fn enrollment_by_token(&self, token: &str)
-        -> Result<Option<EnrollmentRecord>, StoreError>;
+    async fn enrollment_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<EnrollmentRecord>, StoreError>;
 
     /// The enrollment with this id.
     async fn enrollment(&self, id: &str) -> Result<Option<EnrollmentRecord>, StoreError>;

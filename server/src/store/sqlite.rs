@@ -2,7 +2,9 @@
 //! that was committed; migrations are embedded from `server/migrations/`.
 
 use super::*;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -379,7 +381,9 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-11-25 00:00 UTC);
 
     async fn store_with_enrollment() -> (SqliteStore, NewEnrollment) {
-        let store = SqliteStore::connect("sqlite::memory:").await.expect("store");
+        let store = SqliteStore::connect("sqlite::memory:")
+            .await
+            .expect("store");
         let e = NewEnrollment {
             id: "e1".into(),
             token: "tok".into(),
@@ -423,25 +427,51 @@ mod tests {
         let (store, e) = store_with_enrollment().await;
         for n in 1..=4 {
             assert_eq!(
-                store.record_failed_auth(&e.id, 5, NOW).await.expect("count"),
+                store
+                    .record_failed_auth(&e.id, 5, NOW)
+                    .await
+                    .expect("count"),
                 AuthFailure::Counted(n)
             );
         }
-        assert_eq!(store.record_failed_auth(&e.id, 5, NOW).await.expect("lock"), AuthFailure::Locked);
-        assert_eq!(store.record_failed_auth(&e.id, 5, NOW).await.expect("after"), AuthFailure::NotOpen);
-        let got = store.enrollment(&e.id).await.expect("read").expect("exists");
+        assert_eq!(
+            store.record_failed_auth(&e.id, 5, NOW).await.expect("lock"),
+            AuthFailure::Locked
+        );
+        assert_eq!(
+            store
+                .record_failed_auth(&e.id, 5, NOW)
+                .await
+                .expect("after"),
+            AuthFailure::NotOpen
+        );
+        let got = store
+            .enrollment(&e.id)
+            .await
+            .expect("read")
+            .expect("exists");
         assert_eq!(got.state, EnrollmentState::Locked);
     }
 
     #[tokio::test]
     async fn a_url_issues_once_and_the_second_claim_changes_nothing() {
         let (store, e) = store_with_enrollment().await;
-        assert_eq!(store.issue(&e.id, &cert("0A"), NOW).await.expect("first"), IssueOutcome::Issued);
-        assert_eq!(store.issue(&e.id, &cert("0B"), NOW).await.expect("second"), IssueOutcome::NotOpen);
+        assert_eq!(
+            store.issue(&e.id, &cert("0A"), NOW).await.expect("first"),
+            IssueOutcome::Issued
+        );
+        assert_eq!(
+            store.issue(&e.id, &cert("0B"), NOW).await.expect("second"),
+            IssueOutcome::NotOpen
+        );
         let certs = store.certificates(None).await.expect("list");
         assert_eq!(certs.len(), 1);
         assert_eq!(certs[0].serial, "0A");
-        let got = store.enrollment(&e.id).await.expect("read").expect("exists");
+        let got = store
+            .enrollment(&e.id)
+            .await
+            .expect("read")
+            .expect("exists");
         assert_eq!(got.serial.as_deref(), Some("0A"));
         assert_eq!(got.state, EnrollmentState::Issued);
     }
@@ -450,14 +480,20 @@ mod tests {
     async fn an_expired_url_neither_issues_nor_authenticates() {
         let (store, e) = store_with_enrollment().await;
         let late = NOW + time::Duration::days(31);
-        assert_eq!(store.issue(&e.id, &cert("0A"), late).await.expect("issue"), IssueOutcome::NotOpen);
+        assert_eq!(
+            store.issue(&e.id, &cert("0A"), late).await.expect("issue"),
+            IssueOutcome::NotOpen
+        );
         let session = SessionRecord {
             token_hash: "h".into(),
             enrollment_id: e.id.clone(),
             created_at: late,
             expires_at: late,
         };
-        assert!(!store.record_successful_auth(&session, late).await.expect("auth"));
+        assert!(!store
+            .record_successful_auth(&session, late)
+            .await
+            .expect("auth"));
         assert!(store.session("h").await.expect("read").is_none());
     }
 
@@ -465,11 +501,24 @@ mod tests {
     async fn revoking_twice_is_reported_and_keeps_the_first_time() {
         let (store, e) = store_with_enrollment().await;
         store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
-        assert_eq!(store.revoke("0A", NOW, "keyCompromise").await.expect("r1"), RevokeOutcome::Revoked);
+        assert_eq!(
+            store.revoke("0A", NOW, "keyCompromise").await.expect("r1"),
+            RevokeOutcome::Revoked
+        );
         let later = NOW + time::Duration::hours(1);
-        assert_eq!(store.revoke("0A", later, "superseded").await.expect("r2"), RevokeOutcome::AlreadyRevoked);
-        assert_eq!(store.revoke("FF", NOW, "x").await.expect("r3"), RevokeOutcome::NotFound);
-        let c = store.certificate("0A").await.expect("read").expect("exists");
+        assert_eq!(
+            store.revoke("0A", later, "superseded").await.expect("r2"),
+            RevokeOutcome::AlreadyRevoked
+        );
+        assert_eq!(
+            store.revoke("FF", NOW, "x").await.expect("r3"),
+            RevokeOutcome::NotFound
+        );
+        let c = store
+            .certificate("0A")
+            .await
+            .expect("read")
+            .expect("exists");
         assert_eq!(c.revoked_at, Some(NOW));
         assert_eq!(c.reason.as_deref(), Some("keyCompromise"));
     }

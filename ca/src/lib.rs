@@ -17,11 +17,13 @@
 //! - [`Ca`]: `Ca::new(root, profile, crl_url)`, `issue(&IssueRequest)`, `issue_server_cert(hosts, now)`,
 //!   `crl(&[Revoked], crl_number, this_update, next_update)`.
 //! - [`pkcs7_certs_only`].
+//! - [`GeneratedKey`]: `GeneratedKey::generate(spec)`, `spki_der()`, `pkcs12(name, leaf, chain, pin)`.
 
 mod csr;
 mod dn;
 mod error;
 mod issue;
+mod pkcs12;
 mod pkcs7;
 mod profile;
 mod root;
@@ -32,6 +34,7 @@ mod validity;
 pub use csr::{parse_csr, CertRequest, SignatureHash};
 pub use error::{CaError, CsrError};
 pub use issue::{Ca, IssueRequest, IssuedCert, Revoked, ServerCert, REVOCATION_REASONS};
+pub use pkcs12::GeneratedKey;
 pub use pkcs7::pkcs7_certs_only;
 pub use profile::{Profile, ValidityAnchor};
 pub use root::{Root, ROOT_COMMON_NAME, ROOT_ORGANIZATION};

@@ -45,6 +45,16 @@ pub struct E2eOptions {
     pub key_type: Option<KeySpec>,
     /// The format to download the certificate in.
     pub format: CertFormat,
+    /// Take the PKCS#12 path (the site generates the key).
+    pub pkcs12: bool,
+    /// Install the root CA; `false` is the manual's appendix B.
+    pub install_root: bool,
+    /// A trust anchor for the confirmation site when the root is not installed.
+    pub site_ca: Option<PathBuf>,
+    /// Without an installed root, fail (instead of skip) the certification path check.
+    pub require_path: bool,
+    /// For a renewal: ask the service to revoke the renewed certificate on issuance.
+    pub revoke_previous: bool,
 }
 
 impl E2eOptions {
@@ -64,6 +74,11 @@ impl E2eOptions {
             confirm_url: None,
             key_type: None,
             format: CertFormat::default(),
+            pkcs12: false,
+            install_root: true,
+            site_ca: None,
+            require_path: false,
+            revoke_previous: false,
         }
     }
 }
@@ -80,6 +95,11 @@ impl std::fmt::Debug for E2eOptions {
             .field("mail_sent_at", &self.mail_sent_at)
             .field("key_type", &self.key_type)
             .field("format", &self.format)
+            .field("pkcs12", &self.pkcs12)
+            .field("install_root", &self.install_root)
+            .field("site_ca", &self.site_ca)
+            .field("require_path", &self.require_path)
+            .field("revoke_previous", &self.revoke_previous)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +116,12 @@ fn random_hex(bytes: usize) -> String {
 /// [`crate::issue`] with it. The report starts with the preparation and the mail.
 pub async fn e2e(opts: &E2eOptions, progress: &dyn Progress) -> Report {
     let mut rec = Recorder::new(progress);
+    run_e2e(opts, &mut rec).await;
+    rec.finish()
+}
+
+/// The steps of `e2e`, recording into a report shared with `reissue`.
+pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
     rec.report.user_id = Some(opts.user_id.clone());
     let store_dir = match &opts.store_dir {
         Some(dir) => dir.clone(),
@@ -117,12 +143,16 @@ pub async fn e2e(opts: &E2eOptions, progress: &dyn Progress) -> Report {
                 "ルートCA証明書 fingerprint",
                 format!("expected fingerprint: {e}"),
             );
-            return rec.finish();
+            return;
         }
     }
 
-    let Some(mail) = prepare_and_read_mail(opts, &mut rec, &email, &auth_password).await else {
-        return rec.finish();
+    let Some(mail) = prepare_and_read_mail(opts, rec, &email, &auth_password).await else {
+        return;
+    };
+    let previous_serial = match opts.kind {
+        Kind::New => None,
+        Kind::Renew => renewed_serial(&mail.body),
     };
 
     let issue = IssueOptions {
@@ -136,9 +166,15 @@ pub async fn e2e(opts: &E2eOptions, progress: &dyn Progress) -> Report {
         confirm_url: opts.confirm_url.clone(),
         key_type: opts.key_type,
         format: opts.format,
+        pkcs12: opts.pkcs12,
+        install_root: opts.install_root,
+        site_ca: opts.site_ca.clone(),
+        require_path: opts.require_path,
+        // The preparation's own step 0-3 has checked the site already.
+        expect_kind: None,
+        previous_serial,
     };
-    run_issue(&issue, &mut rec).await;
-    rec.finish()
+    run_issue(&issue, rec).await;
 }
 
 async fn prepare_and_read_mail(
@@ -168,6 +204,7 @@ async fn prepare_and_read_mail(
         kind: opts.kind,
         mail_sent_at: opts.mail_sent_at,
         url_valid_days: None,
+        revoke_previous: opts.revoke_previous,
     };
     let url = format!("{admin}/admin/enrollments");
     let created = http::send(
@@ -220,10 +257,21 @@ async fn prepare_and_read_mail(
     )
     .await
     .and_then(|b| b.json::<Vec<Mail>>("outbox"))
-    .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created));
+    .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
+    .and_then(|mail| {
+        if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
+            Err("the renewal mail does not name the serial of the certificate it renews".to_owned())
+        } else {
+            Ok(mail)
+        }
+    });
     let mail = rec.outcome("0-2", "発行メール", mail, |m| {
+        let renews = renewed_serial(&m.body)
+            .filter(|_| opts.kind == Kind::Renew)
+            .map(|s| format!(", renews serial {s}"))
+            .unwrap_or_default();
         format!(
-            "{:?} to {}, sent {}, carries the one-time URL and not the password",
+            "{:?} to {}, sent {}, carries the one-time URL and not the password{renews}",
             m.subject,
             m.to,
             certs::show(m.sent_at)
@@ -296,4 +344,31 @@ fn check_mail(
         return Err("the mail carries the auth password".to_owned());
     }
     Ok(mail)
+}
+
+/// The serial a renewal mail names: the hex number after シリアル番号 (serial
+/// number), as the issuance site's mails print it.
+pub(crate) fn renewed_serial(body: &str) -> Option<String> {
+    body.lines().find_map(|line| {
+        let (_, rest) = line.split_once("シリアル番号")?;
+        let rest = rest.trim_start_matches([':', '：', ' ', '\t']);
+        let serial: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit() || *c == ':')
+            .filter(char::is_ascii_hexdigit)
+            .collect();
+        (!serial.is_empty()).then(|| serial.to_ascii_uppercase())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_renewed_serial_is_read_from_the_mail_line_that_names_it() {
+        let body = "U0001 様\n\nユーザID: U0001\n更新対象の証明書シリアル番号: 0a1b2C3D\nURL: http://x/issue/t\n";
+        assert_eq!(renewed_serial(body).as_deref(), Some("0A1B2C3D"));
+        assert_eq!(renewed_serial("ユーザID: U0001\nURL: http://x\n"), None);
+    }
 }

@@ -3,6 +3,7 @@
 //! body or a clear one-line reason.
 
 use crate::report::Progress;
+use crate::transcript::{Exchange, RawExchange};
 use crate::{tls, ClientError};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -49,6 +50,8 @@ pub(crate) struct Body {
     pub(crate) date: Option<OffsetDateTime>,
     /// The body.
     pub(crate) bytes: Vec<u8>,
+    /// Every response header (the PKCS#12 path names its serial and Step 4 page there).
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl Body {
@@ -94,8 +97,12 @@ pub(crate) async fn send(
     let mut tries = 0;
     loop {
         tries += 1;
-        let response = make()
-            .send()
+        let (client, request) = make().build_split();
+        let request = request
+            .map_err(|e| format!("{what}: cannot build the request: {}", error_chain(&e)))?;
+        let sent = Sent::of(&request);
+        let response = client
+            .execute(request)
             .await
             .map_err(|e| format!("{what}: request failed: {}", error_chain(&e)))?;
         let status = response.status().as_u16();
@@ -108,6 +115,7 @@ pub(crate) async fn send(
                     wait.as_secs_f64(),
                     tries + 1
                 ));
+                sent.record(progress, status, &response_type(&response), &[]);
                 // Drop the body so the connection can be reused or closed.
                 drop(response);
                 tokio::time::sleep(wait).await;
@@ -115,6 +123,7 @@ pub(crate) async fn send(
                 continue;
             }
             let body = read(response, what, limit).await?;
+            sent.record(progress, body.status, &body.content_type, &body.bytes);
             return Err(format!(
                 "{what}: gave up after {tries} tries ({:.1} s waited): {}",
                 waited.as_secs_f64(),
@@ -122,11 +131,60 @@ pub(crate) async fn send(
             ));
         }
         let body = read(response, what, limit).await?;
+        sent.record(progress, body.status, &body.content_type, &body.bytes);
         if expect.contains(&body.status) {
             return Ok(body);
         }
         return Err(format!("{what}: {}", describe_error(&body)));
     }
+}
+
+/// What a transcript keeps of a request once it is sent.
+struct Sent {
+    method: String,
+    url: String,
+    media: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+impl Sent {
+    fn of(request: &reqwest::Request) -> Self {
+        Self {
+            method: request.method().to_string(),
+            url: request.url().to_string(),
+            media: request
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(media_type),
+            body: request
+                .body()
+                .and_then(|b| b.as_bytes())
+                .map(<[u8]>::to_vec),
+        }
+    }
+
+    /// Hands the exchange, redacted, to the progress (a transcript, if recording).
+    fn record(&self, progress: &dyn Progress, status: u16, response_type: &str, body: &[u8]) {
+        progress.exchange(&Exchange::redact(&RawExchange {
+            method: &self.method,
+            url: &self.url,
+            request_type: self.media.as_deref(),
+            request: self.body.as_deref(),
+            status,
+            response_type,
+            response: body,
+        }));
+    }
+}
+
+fn response_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(media_type)
+        .unwrap_or_default()
 }
 
 /// `Retry-After` in seconds; the HTTP-date form is not used by the service.
@@ -150,6 +208,7 @@ async fn read(mut response: reqwest::Response, what: &str, limit: usize) -> Resu
         .get(reqwest::header::DATE)
         .and_then(|v| v.to_str().ok())
         .and_then(crate::certs::parse_http_date);
+    let headers = response.headers().clone();
     if let Some(len) = response.content_length() {
         if len > limit as u64 {
             return Err(format!(
@@ -183,6 +242,7 @@ async fn read(mut response: reqwest::Response, what: &str, limit: usize) -> Resu
         content_type,
         date,
         bytes,
+        headers,
     })
 }
 
@@ -283,6 +343,7 @@ mod tests {
             content_type: ct.to_owned(),
             date: None,
             bytes: bytes.to_vec(),
+            headers: Default::default(),
         }
     }
 

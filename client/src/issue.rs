@@ -9,7 +9,10 @@ use reqwest::Url;
 use std::path::PathBuf;
 use std::time::Duration;
 use time::OffsetDateTime;
-use webra2_wire::{AuthRequest, AuthResponse, Confirmation, Issued, KeySpec};
+use webra2_wire::{
+    AuthRequest, AuthResponse, Confirmation, Issued, KeySpec, Kind, Pkcs12Request, SiteInfo,
+    HEADER_CONFIRM_URL, HEADER_SERIAL, SITE_TITLE_NEW, SITE_TITLE_RENEW,
+};
 
 /// The issuer every certificate of the service must name.
 pub(crate) const ISSUER_CN: &str = "NEC Certification Authority";
@@ -40,6 +43,20 @@ pub struct IssueOptions {
     pub key_type: Option<KeySpec>,
     /// The format to download the certificate in.
     pub format: CertFormat,
+    /// Take the PKCS#12 path: the site generates the key and answers a PIN-encrypted file.
+    pub pkcs12: bool,
+    /// Install the root CA (Step 3). `false` is the manual's appendix B: only the
+    /// client certificate is installed and the certification path cannot be validated.
+    pub install_root: bool,
+    /// A trust anchor for the confirmation site's server certificate (PEM or DER file),
+    /// for when the root is not installed.
+    pub site_ca: Option<PathBuf>,
+    /// Without an installed root, fail (instead of skip) the certification path check.
+    pub require_path: bool,
+    /// Check the site's title first: 証明書発行サイト (`new`) or 証明書更新サイト (`renew`).
+    pub expect_kind: Option<Kind>,
+    /// The serial of the certificate this issuance replaces (a renewal's, from its mail).
+    pub previous_serial: Option<String>,
 }
 
 impl IssueOptions {
@@ -61,6 +78,12 @@ impl IssueOptions {
             confirm_url: None,
             key_type: None,
             format: CertFormat::default(),
+            pkcs12: false,
+            install_root: true,
+            site_ca: None,
+            require_path: false,
+            expect_kind: None,
+            previous_serial: None,
         }
     }
 }
@@ -77,6 +100,12 @@ impl std::fmt::Debug for IssueOptions {
             .field("confirm_url", &self.confirm_url)
             .field("key_type", &self.key_type)
             .field("format", &self.format)
+            .field("pkcs12", &self.pkcs12)
+            .field("install_root", &self.install_root)
+            .field("site_ca", &self.site_ca)
+            .field("require_path", &self.require_path)
+            .field("expect_kind", &self.expect_kind)
+            .field("previous_serial", &self.previous_serial)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +126,8 @@ pub async fn issue(opts: &IssueOptions, progress: &dyn Progress) -> Report {
 struct Requested {
     key: ClientKey,
     issued: Issued,
+    /// The PKCS#12 path: the file as received and the certificates it holds.
+    p12: Option<(Vec<u8>, Vec<CertInfo>)>,
     /// The issuance instant: the CSR answer's `Date`, else the client's clock.
     issued_at: OffsetDateTime,
     issued_at_source: &'static str,
@@ -105,6 +136,7 @@ struct Requested {
 /// The steps of `issue`, recording into a report shared with `e2e`.
 pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     rec.begin();
+    rec.report.previous_serial.clone_from(&opts.previous_serial);
     // A one-time URL is used up by Step 2: a typo in the fingerprint must not cost it.
     if let Err(e) = expected_root_sha1(opts) {
         rec.fail("3-1", "ルートCA証明書 fingerprint", e);
@@ -124,18 +156,185 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
             return;
         }
     };
+    if let Some(kind) = opts.expect_kind {
+        if step_site(rec, &client, &base, kind).await.is_none() {
+            return;
+        }
+    }
     let Some(auth) = step_auth(opts, rec, &client, &base).await else {
         return;
     };
-    let Some(requested) = step_key_and_csr(opts, rec, &client, &base, &auth).await else {
+    let requested = if opts.pkcs12 {
+        step_pkcs12(opts, rec, &client, &base, &auth).await
+    } else {
+        step_key_and_csr(opts, rec, &client, &base, &auth).await
+    };
+    let Some(requested) = requested else {
         return;
     };
     let Some((root, leaf)) = step_install(opts, rec, &client, &base, &auth, &requested).await
     else {
         return;
     };
-    step_checks(opts, rec, &requested, &root, &leaf);
-    step_confirm(opts, rec, &base, &requested, &root, &leaf).await;
+    step_checks(opts, rec, &requested, root.as_ref(), &leaf);
+    step_confirm(opts, rec, &base, &requested, root.as_ref(), &leaf).await;
+}
+
+/// Step 0-3: the one-time URL's page is the site this run expects.
+async fn step_site(
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+    kind: Kind,
+) -> Option<SiteInfo> {
+    rec.begin();
+    let site = http::send(
+        rec.progress(),
+        "GET one-time URL",
+        || client.get(base.clone()).header(ACCEPT, "application/json"),
+        &[200],
+        JSON_LIMIT,
+    )
+    .await
+    .and_then(|b| b.json::<SiteInfo>("site page"))
+    .and_then(|site| {
+        let want = match kind {
+            Kind::New => SITE_TITLE_NEW,
+            Kind::Renew => SITE_TITLE_RENEW,
+        };
+        if site.site_title == want && site.kind == kind && site.step == 1 {
+            Ok(site)
+        } else {
+            Err(format!(
+                "the page is {:?} ({}) step {}, expected {want:?} step 1",
+                site.site_title,
+                site.kind.as_str(),
+                site.step
+            ))
+        }
+    });
+    rec.outcome("0-3", "サイト", site, |s| {
+        format!("{} (step {})", s.site_title, s.step)
+    })
+}
+
+/// Step 2 on the PKCS#12 path: the site generates the key and answers it with
+/// the certificate and the root in a file encrypted with the PIN; the file is
+/// opened here with the PIN and its key and certificates are read.
+async fn step_pkcs12(
+    opts: &IssueOptions,
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    base: &Url,
+    auth: &AuthResponse,
+) -> Option<Requested> {
+    rec.begin();
+    let url = sub(base, "pkcs12");
+    let request = Pkcs12Request {
+        pin: opts.pin.clone(),
+    };
+    let result = http::send(
+        rec.progress(),
+        "POST /pkcs12",
+        || {
+            client
+                .post(&url)
+                .bearer_auth(&auth.session)
+                .header(ACCEPT, "application/x-pkcs12")
+                .json(&request)
+        },
+        &[201],
+        CERT_LIMIT,
+    )
+    .await
+    .and_then(|body| {
+        body.expect_type(&["application/x-pkcs12"])?;
+        Ok(body)
+    });
+    let body = rec.outcome("2", "PKCS#12 の取得", result, |b| {
+        format!(
+            "{} bytes of application/x-pkcs12, key generated by the site ({}, {} bit)",
+            b.bytes.len(),
+            auth.csp,
+            auth.key_length
+        )
+    })?;
+
+    let opened = open_pkcs12(&body.bytes, &opts.pin);
+    let header = |name: &str| {
+        body.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let announced = header(HEADER_SERIAL);
+    let opened = opened.and_then(|(key, certs)| {
+        let leaf = certs
+            .iter()
+            .find(|c| !c.self_issued)
+            .cloned()
+            .ok_or_else(|| "the PKCS#12 file holds no client certificate".to_owned())?;
+        if let Some(serial) = &announced {
+            if !serial.eq_ignore_ascii_case(&leaf.serial) {
+                return Err(format!(
+                    "the file holds serial {}, but the site announced {serial}",
+                    leaf.serial
+                ));
+            }
+        }
+        Ok((key, certs, leaf))
+    });
+    let (key, certs, leaf) = rec.outcome("2-1", "PKCS#12 の読み込み", opened, |(k, c, l)| {
+        format!(
+            "opened with the PIN: a {} key and {} certificate{}; serial {}, notBefore {}, notAfter {}",
+            k.spec(),
+            c.len(),
+            if c.len() == 1 { "" } else { "s" },
+            l.serial,
+            certs::show(l.not_before),
+            certs::show(l.not_after)
+        )
+    })?;
+    rec.report.serial = Some(leaf.serial.clone());
+    let (issued_at, issued_at_source) = match body.date {
+        Some(d) => (d, "the server's Date header"),
+        None => (OffsetDateTime::now_utc(), "the client's clock"),
+    };
+    let issued = Issued {
+        serial: leaf.serial.clone(),
+        certificate_url: String::new(),
+        root_url: "/ca/root.crt".to_owned(),
+        not_before: leaf.not_before,
+        not_after: leaf.not_after,
+        confirm_url: header(HEADER_CONFIRM_URL),
+    };
+    Some(Requested {
+        key,
+        issued,
+        p12: Some((body.bytes, certs)),
+        issued_at,
+        issued_at_source,
+    })
+}
+
+/// The key and the certificates of a PKCS#12 file, opened with the PIN.
+fn open_pkcs12(bytes: &[u8], pin: &str) -> Result<(ClientKey, Vec<CertInfo>), String> {
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, pin)
+        .map_err(|e| format!("the PIN does not open the PKCS#12 file, or it is not one: {e}"))?;
+    let mut keys = archive.keys.into_iter();
+    let key_bag = keys
+        .next()
+        .ok_or_else(|| "the PKCS#12 file holds no private key".to_owned())?;
+    if keys.next().is_some() {
+        return Err("the PKCS#12 file holds more than one private key".to_owned());
+    }
+    let key = ClientKey::from_pkcs8_der(key_bag.key.as_der()).map_err(|e| e.to_string())?;
+    let certs = archive
+        .certs
+        .iter()
+        .map(|c| CertInfo::parse(c.cert.as_der()).map_err(|e| format!("PKCS#12: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((key, certs))
 }
 
 /// `base` + `/path` (the one-time URL is a path, not a directory).
@@ -314,13 +513,18 @@ async fn step_key_and_csr(
     Some(Requested {
         key,
         issued,
+        p12: None,
         issued_at,
         issued_at_source,
     })
 }
 
-/// Step 3 (a) to (c): the root after its fingerprint is checked, then the
-/// certificate and the key. Returns the root and the leaf as installed.
+/// Why the path cannot be checked when the root is not installed (appendix B).
+const NO_ROOT: &str = "the root CA is not installed (--no-root-install), so the certification path cannot be validated";
+
+/// Step 3 (a) to (c): the root after its fingerprint is checked (unless the
+/// user installs no root), then the certificate and the key. Returns the root
+/// as installed, if it was, and the leaf as installed.
 async fn step_install(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
@@ -328,46 +532,90 @@ async fn step_install(
     base: &Url,
     auth: &AuthResponse,
     req: &Requested,
-) -> Option<(CertInfo, CertInfo)> {
+) -> Option<(Option<CertInfo>, CertInfo)> {
     rec.begin();
-    let root = fetch_root(opts, rec, client, base, &req.issued).await;
-    let (root, sha1_hex) =
-        rec.outcome("3-1", "ルートCA証明書 fingerprint", root, |(r, _)| {
-            format!(
-                "SHA-1 {} matches the expected fingerprint ({})",
-                r.sha1_groups(),
-                r.subject_cn.as_deref().unwrap_or("no CN")
-            )
-        })?;
+    let root = if opts.install_root {
+        let root = fetch_root(opts, rec, client, base, &req.issued)
+            .await
+            .and_then(|(root, sha1)| match &req.p12 {
+                Some((_, inside)) if !inside.iter().any(|c| c.der == root.der) => Err(format!(
+                    "the root in the PKCS#12 file is not the root the site publishes (SHA-1 {})",
+                    root.sha1_groups()
+                )),
+                _ => Ok((root, sha1)),
+            });
+        let (root, sha1_hex) =
+            rec.outcome("3-1", "ルートCA証明書 fingerprint", root, |(r, _)| {
+                format!(
+                    "SHA-1 {} matches the expected fingerprint ({})",
+                    r.sha1_groups(),
+                    r.subject_cn.as_deref().unwrap_or("no CN")
+                )
+            })?;
 
-    let root_path = store::root_path(&opts.store_dir, &sha1_hex);
-    let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes())
-        .map_err(|e| e.to_string());
-    rec.outcome(
-        "3-2",
-        "ルートCA証明書のインストール",
-        written,
-        |()| root_path.display().to_string(),
-    )?;
+        let root_path = store::root_path(&opts.store_dir, &sha1_hex);
+        let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes())
+            .map_err(|e| e.to_string());
+        rec.outcome(
+            "3-2",
+            "ルートCA証明書のインストール",
+            written,
+            |()| root_path.display().to_string(),
+        )?;
+        Some(root)
+    } else {
+        rec.skip(
+            "3-1",
+            "ルートCA証明書 fingerprint",
+            "not checked: the root CA is not downloaded (--no-root-install)",
+        );
+        rec.skip("3-2", "ルートCA証明書のインストール", NO_ROOT);
+        None
+    };
 
-    let leaf = fetch_leaf(opts, rec, client, base, auth, req).await;
+    let leaf = match &req.p12 {
+        None => fetch_leaf(opts, rec, client, base, auth, req).await,
+        Some((_, inside)) => inside
+            .iter()
+            .find(|c| c.serial == req.issued.serial)
+            .cloned()
+            .map(|leaf| {
+                let detail = format!(
+                    "serial {} from the PKCS#12 file ({} certificates)",
+                    leaf.serial,
+                    inside.len()
+                );
+                (leaf, detail)
+            })
+            .ok_or_else(|| "the PKCS#12 file holds no client certificate".to_owned()),
+    };
     let (leaf, _) = rec.outcome("3-3", "証明書のダウンロード", leaf, |(_, d)| {
         d.clone()
     })?;
 
     let cert_path = store::cert_path(&opts.store_dir, &leaf.serial);
     let key_path = store::key_path(&opts.store_dir, &leaf.serial);
+    let p12_path = store::p12_path(&opts.store_dir, &leaf.serial);
     let installed = store::write_private(&cert_path, store::cert_pem(&leaf.der).as_bytes())
         .and_then(|()| req.key.encrypt_pem(&opts.pin))
         .and_then(|pem| store::write_private(&key_path, pem.as_bytes()))
+        .and_then(|()| match &req.p12 {
+            Some((bytes, _)) => store::write_private(&p12_path, bytes),
+            None => Ok(()),
+        })
         .map_err(|e| e.to_string());
     rec.outcome(
         "3-4",
         "証明書と秘密鍵のインストール",
         installed,
         |()| {
+            let kept = if req.p12.is_some() {
+                format!("; the PKCS#12 file kept as {}", p12_path.display())
+            } else {
+                String::new()
+            };
             format!(
-                "{} and {} (PKCS#8, AES-256-CBC, PIN)",
+                "{} and {} (PKCS#8, AES-256-CBC, PIN){kept}",
                 cert_path.display(),
                 key_path.display()
             )
@@ -514,7 +762,7 @@ fn step_checks(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     req: &Requested,
-    root: &CertInfo,
+    root: Option<&CertInfo>,
     leaf: &CertInfo,
 ) {
     rec.begin();
@@ -592,13 +840,19 @@ fn step_checks(
     rec.begin();
     // The Date header has whole seconds, so it can fall just before notBefore.
     let at = req.issued_at.max(leaf.not_before);
-    let path = certs::verify_path(&leaf.der, &root.der, at);
-    rec.outcome("3-E", "証明のパス", path, |()| {
-        format!(
-            "{subject} → {} (installed root), client authentication",
-            root.subject_cn.as_deref().unwrap_or("root")
-        )
-    });
+    match root {
+        Some(root) => {
+            let path = certs::verify_path(&leaf.der, &root.der, at);
+            rec.outcome("3-E", "証明のパス", path, |()| {
+                format!(
+                    "{subject} → {} (installed root), client authentication",
+                    root.subject_cn.as_deref().unwrap_or("root")
+                )
+            });
+        }
+        None if opts.require_path => rec.fail("3-E", "証明のパス", NO_ROOT),
+        None => rec.skip("3-E", "証明のパス", NO_ROOT),
+    }
 
     rec.begin();
     let same = req
@@ -609,11 +863,18 @@ fn step_checks(
             if certs::same_key(&ours, &leaf.spki) {
                 Ok(())
             } else {
-                Err("the certificate's public key is not the key this client generated".to_owned())
+                Err("the certificate's public key is not the key this client holds".to_owned())
             }
         });
     rec.outcome("3-F", "公開鍵", same, |()| {
-        format!("the certificate holds the generated {} key", req.key.spec())
+        if req.p12.is_some() {
+            format!(
+                "the certificate holds the {} key of the PKCS#12 file",
+                req.key.spec()
+            )
+        } else {
+            format!("the certificate holds the generated {} key", req.key.spec())
+        }
     });
 }
 
@@ -624,7 +885,7 @@ async fn step_confirm(
     rec: &mut Recorder<'_>,
     base: &Url,
     req: &Requested,
-    root: &CertInfo,
+    root: Option<&CertInfo>,
     leaf: &CertInfo,
 ) {
     rec.begin();
@@ -651,6 +912,14 @@ async fn step_confirm(
     };
 
     rec.begin();
+    if root.is_none() && opts.site_ca.is_none() {
+        rec.skip(
+            "4",
+            "証明書確認ページ",
+            "not run: the root CA is not installed, so nothing verifies the site; pass --site-ca FILE",
+        );
+        return;
+    }
     let result = confirm(opts, rec, base, req, root, leaf, &key).await;
     rec.outcome("4", "証明書確認ページ", result, |c| {
         format!("confirmed serial {} for {}", c.serial, c.user_id)
@@ -662,7 +931,7 @@ async fn confirm(
     rec: &Recorder<'_>,
     base: &Url,
     req: &Requested,
-    root: &CertInfo,
+    root: Option<&CertInfo>,
     leaf: &CertInfo,
     key: &ClientKey,
 ) -> Result<Confirmation, String> {
@@ -675,12 +944,16 @@ async fn confirm(
         })?;
     let url = resolve(base, given)?;
     // Present what is in the store, not what is in memory: that is what the user has.
-    let installed_root = store::read(&store::root_path(
-        &opts.store_dir,
-        &webra2_wire::serial_hex(&certs::sha1(&root.der)),
-    ))
-    .map_err(|e| e.to_string())
-    .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed root: {e}")))?;
+    let installed_root = match (root, &opts.site_ca) {
+        (Some(root), _) => store::read(&store::root_path(
+            &opts.store_dir,
+            &webra2_wire::serial_hex(&certs::sha1(&root.der)),
+        ))
+        .map_err(|e| e.to_string())
+        .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed root: {e}")))?,
+        (None, Some(path)) => site_ca(path)?,
+        (None, None) => return Err("no trust anchor for the confirmation site".to_owned()),
+    };
     let installed_leaf = store::read(&store::cert_path(&opts.store_dir, &leaf.serial))
         .map_err(|e| e.to_string())
         .and_then(|b| {
@@ -689,10 +962,10 @@ async fn confirm(
     let (Some(root_der), Some(leaf_der)) = (installed_root.first(), installed_leaf.first()) else {
         return Err("the store holds no certificate".to_owned());
     };
-    let chain = vec![
-        rustls_pki_types::CertificateDer::from(leaf_der.clone()),
-        rustls_pki_types::CertificateDer::from(root_der.clone()),
-    ];
+    let mut chain = vec![rustls_pki_types::CertificateDer::from(leaf_der.clone())];
+    if root.is_some() {
+        chain.push(rustls_pki_types::CertificateDer::from(root_der.clone()));
+    }
     let config = tls::client_config(root_der, chain, key).map_err(|e| e.to_string())?;
     let client = http::client_with(config).map_err(|e| e.to_string())?;
     let body = http::send(
@@ -734,6 +1007,25 @@ async fn confirm(
         }
     }
     Ok(confirmation)
+}
+
+/// The certificates of a `--site-ca` file, PEM or DER.
+fn site_ca(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("site trust anchor {}: {e}", path.display()))?;
+    let certs = if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {
+        certs::pem_certificates(&bytes)
+    } else {
+        Ok(vec![bytes])
+    }
+    .map_err(|e| format!("site trust anchor {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "site trust anchor {}: no certificate",
+            path.display()
+        ));
+    }
+    Ok(certs)
 }
 
 #[cfg(test)]

@@ -17,9 +17,11 @@ mod http;
 mod inspect;
 mod issue;
 mod keys;
+mod reissue;
 mod report;
 mod store;
 pub mod tls;
+mod transcript;
 
 pub use certs::{
     fixture_root_sha1, jst_date, normalize_sha1, parse_http_date, parse_mail_sent_at,
@@ -30,5 +32,7 @@ pub use error::ClientError;
 pub use inspect::{inspect, Inspection, PathStatus};
 pub use issue::{issue, IssueOptions};
 pub use keys::ClientKey;
+pub use reissue::{reissue, ReissueOptions};
 pub use report::{NoProgress, Progress, Report, Status, Step, TerminalProgress};
+pub use transcript::{Exchange, Recording};
 pub use webra2_wire::{KeySpec, Kind};

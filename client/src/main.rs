@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use webra2_client::{
-    e2e, inspect, issue, parse_mail_sent_at, CertFormat, E2eOptions, IssueOptions, KeySpec, Kind,
-    NoProgress, PathStatus, Progress, Report, TerminalProgress,
+    e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, E2eOptions, IssueOptions,
+    KeySpec, Kind, NoProgress, PathStatus, Progress, ReissueOptions, Report, TerminalProgress,
 };
 
 /// The user's side of the webra2 issuance manual, as a test harness.
@@ -24,8 +24,13 @@ struct Cli {
 enum Command {
     /// Walk the issuance site from a one-time URL: auth, key, root, certificate, confirmation.
     Issue(IssueArgs),
+    /// Walk a renewal site (証明書更新サイト) from its one-time URL, as `issue` does.
+    Renew(RenewArgs),
     /// Prepare an enrollment on the admin listener, read the mail, then run `issue`.
     E2e(E2eArgs),
+    /// Administrator: after a lost PIN, revoke the user's certificate, prepare a new
+    /// enrollment, issue again, and check the CRL lists the old serial.
+    Reissue(ReissueArgs),
     /// Show a certificate as the Windows certificate dialog's 全般 tab does.
     Inspect(InspectArgs),
 }
@@ -55,6 +60,21 @@ struct CheckArgs {
     /// Print one JSON report document on stdout instead of step lines.
     #[arg(long)]
     json: bool,
+    /// Take the PKCS#12 path: the site generates the key and sends it with the
+    /// certificate and the root in a file encrypted with the PIN.
+    #[arg(long)]
+    pkcs12: bool,
+    /// Install only the client certificate, not the root CA (the manual's appendix B):
+    /// the certification path check is skipped.
+    #[arg(long)]
+    no_root_install: bool,
+    /// With --no-root-install: fail, instead of skip, the certification path check.
+    #[arg(long)]
+    require_path: bool,
+    /// A trust anchor (PEM or DER) for the confirmation site, so Step 4 still runs
+    /// when the root is not installed.
+    #[arg(long, value_name = "FILE")]
+    site_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +96,28 @@ struct IssueArgs {
     user_id: Option<String>,
     #[command(flatten)]
     check: CheckArgs,
+}
+
+#[derive(Debug, Args)]
+struct RenewArgs {
+    #[command(flatten)]
+    issue: IssueArgs,
+    /// The serial of the certificate being renewed, as the renewal mail names it
+    /// (shown in the report next to the new serial).
+    #[arg(long, value_name = "SERIAL")]
+    renews_serial: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ReissueArgs {
+    #[command(flatten)]
+    e2e: E2eArgs,
+    /// The serial to revoke. Default: the user's newest valid certificate.
+    #[arg(long, value_name = "SERIAL")]
+    serial: Option<String>,
+    /// The revocation reason (RFC 5280 name, e.g. keyCompromise, superseded).
+    #[arg(long, default_value = "unspecified")]
+    reason: String,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +151,9 @@ struct E2eArgs {
     /// new (証明書発行サイト) or renew (証明書更新サイト).
     #[arg(long, default_value = "new", value_parser = parse_kind)]
     kind: Kind,
+    /// For --kind renew: revoke the renewed certificate (reason superseded) on issuance.
+    #[arg(long)]
+    revoke_previous: bool,
     #[command(flatten)]
     check: CheckArgs,
 }
@@ -159,40 +204,33 @@ fn run() -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     match cli.command {
         Command::Issue(args) => {
-            let opts = IssueOptions {
-                url: args.url,
-                auth_password: args.auth_password,
-                pin: args.pin,
-                store_dir: args.store,
-                user_id: args.user_id,
-                mail_sent_at: args.check.mail_sent_at,
-                expect_root_sha1: args.check.expect_root_sha1,
-                confirm_url: args.check.confirm_url,
-                key_type: args.check.key_type,
-                format: args.check.format,
-            };
             let json = args.check.json;
+            let opts = issue_options(args);
+            let report = runtime.block_on(async { issue(&opts, progress(json)).await });
+            finish(&report, json)
+        }
+        Command::Renew(args) => {
+            let json = args.issue.check.json;
+            let mut opts = issue_options(args.issue);
+            opts.expect_kind = Some(Kind::Renew);
+            opts.previous_serial = args.renews_serial;
             let report = runtime.block_on(async { issue(&opts, progress(json)).await });
             finish(&report, json)
         }
         Command::E2e(args) => {
-            let opts = E2eOptions {
-                admin_url: args.admin_url,
-                admin_token: args.admin_token,
-                user_id: args.user_id,
-                email: args.email,
-                auth_password: args.auth_password,
-                pin: args.pin,
-                store_dir: args.store,
-                kind: args.kind,
-                mail_sent_at: args.check.mail_sent_at,
-                expect_root_sha1: args.check.expect_root_sha1,
-                confirm_url: args.check.confirm_url,
-                key_type: args.check.key_type,
-                format: args.check.format,
-            };
             let json = args.check.json;
+            let opts = e2e_options(args);
             let report = runtime.block_on(async { e2e(&opts, progress(json)).await });
+            finish(&report, json)
+        }
+        Command::Reissue(args) => {
+            let json = args.e2e.check.json;
+            let opts = ReissueOptions {
+                e2e: e2e_options(args.e2e),
+                serial: args.serial,
+                reason: args.reason,
+            };
+            let report = runtime.block_on(async { reissue(&opts, progress(json)).await });
             finish(&report, json)
         }
         Command::Inspect(args) => {
@@ -215,6 +253,42 @@ fn run() -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+fn issue_options(args: IssueArgs) -> IssueOptions {
+    let mut opts = IssueOptions::new(args.url, args.auth_password, args.pin, args.store);
+    opts.user_id = args.user_id;
+    opts.mail_sent_at = args.check.mail_sent_at;
+    opts.expect_root_sha1 = args.check.expect_root_sha1;
+    opts.confirm_url = args.check.confirm_url;
+    opts.key_type = args.check.key_type;
+    opts.format = args.check.format;
+    opts.pkcs12 = args.check.pkcs12;
+    opts.install_root = !args.check.no_root_install;
+    opts.site_ca = args.check.site_ca;
+    opts.require_path = args.check.require_path;
+    opts
+}
+
+fn e2e_options(args: E2eArgs) -> E2eOptions {
+    let mut opts = E2eOptions::new(args.admin_url, args.user_id);
+    opts.admin_token = args.admin_token;
+    opts.email = args.email;
+    opts.auth_password = args.auth_password;
+    opts.pin = args.pin;
+    opts.store_dir = args.store;
+    opts.kind = args.kind;
+    opts.revoke_previous = args.revoke_previous;
+    opts.mail_sent_at = args.check.mail_sent_at;
+    opts.expect_root_sha1 = args.check.expect_root_sha1;
+    opts.confirm_url = args.check.confirm_url;
+    opts.key_type = args.check.key_type;
+    opts.format = args.check.format;
+    opts.pkcs12 = args.check.pkcs12;
+    opts.install_root = !args.check.no_root_install;
+    opts.site_ca = args.check.site_ca;
+    opts.require_path = args.check.require_path;
+    opts
 }
 
 fn progress(json: bool) -> &'static dyn Progress {

@@ -77,6 +77,9 @@ pub struct Report {
     /// The certificate's notAfter.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub not_after: Option<OffsetDateTime>,
+    /// The serial of the certificate this run replaced (renewal or re-issue), once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_serial: Option<String>,
     /// The store directory.
     pub store: Option<String>,
     /// How long the whole run took.
@@ -96,6 +99,8 @@ pub trait Progress: Send + Sync {
     fn step(&self, s: &Step);
     /// Something is taking a while (e.g. generating an RSA key).
     fn note(&self, msg: &str);
+    /// An HTTP exchange has finished (already redacted); transcripts record it.
+    fn exchange(&self, _exchange: &crate::transcript::Exchange) {}
 }
 
 /// Shows nothing (for `--json` and for tests).
@@ -146,6 +151,7 @@ impl<'p> Recorder<'p> {
                 root_sha1: None,
                 not_before: None,
                 not_after: None,
+                previous_serial: None,
                 store: None,
                 elapsed_ms: 0,
             },

@@ -1,5 +1,6 @@
 //! The certificate store the client installs into, laid out like a user's:
-//! `trusted-roots/<SHA1>.crt.pem` and `personal/<SERIAL>.{crt,key}.pem`.
+//! `trusted-roots/<SHA1>.crt.pem`, `personal/<SERIAL>.{crt,key}.pem` and, from the
+//! PKCS#12 path, `personal/<SERIAL>.p12`.
 
 use crate::ClientError;
 use std::io::Write;
@@ -24,6 +25,13 @@ pub(crate) fn key_path(store: &Path, serial: &str) -> PathBuf {
     store
         .join("personal")
         .join(format!("{}.key.pem", file_safe(serial)))
+}
+
+/// Where the PKCS#12 file the site sent for this serial is kept.
+pub(crate) fn p12_path(store: &Path, serial: &str) -> PathBuf {
+    store
+        .join("personal")
+        .join(format!("{}.p12", file_safe(serial)))
 }
 
 /// A serial comes from a certificate a server sent: keep it to hex for a file name.

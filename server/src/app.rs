@@ -1,7 +1,7 @@
 //! Wiring: bind the three listeners, open the store, load the CA, serve.
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{RootSource, Settings};
 use crate::state::AppState;
 use crate::store::SqliteStore;
 use crate::{confirm, http};
@@ -18,6 +18,30 @@ pub struct Application {
     confirm: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     state: AppState,
+}
+
+/// The root CA the settings name. An ephemeral root is new at every start:
+/// certificates a store kept from an earlier start no longer verify against it.
+async fn load_root(source: &RootSource) -> anyhow::Result<Root> {
+    match source {
+        RootSource::Fixture => Ok(Root::fixture()),
+        // RSA key generation takes a moment: off the async threads.
+        RootSource::Ephemeral => Ok(tokio::task::spawn_blocking(Root::generate).await??),
+        RootSource::Files { cert, key } => {
+            let read = |path: &std::path::Path, what: &str| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("--root-{what} {}: {e}", path.display()))
+            };
+            let (cert_pem, key_pem) = (read(cert, "cert")?, read(key, "key")?);
+            Root::from_pem(&cert_pem, &key_pem).map_err(|e| {
+                anyhow::anyhow!(
+                    "--root-cert {} / --root-key {}: {e}",
+                    cert.display(),
+                    key.display()
+                )
+            })
+        }
+    }
 }
 
 /// The URL a listener is reached at: its bound IP, or `localhost` when bound to any.
@@ -67,7 +91,16 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
         let profile = Profile::load(&settings.profile)?;
-        let root = Root::fixture();
+        let root = load_root(&settings.root).await?;
+        let faults = crate::faults::Faults::from_set(&settings.faults)
+            .map_err(|e| anyhow::anyhow!("--faults (WEBRA2_FAULTS): {e}"))?;
+        let mailer = match &settings.smtp_url {
+            Some(url) => Some(Arc::new(crate::smtp::Mailer::from_url(
+                url,
+                &settings.smtp_from,
+            )?)),
+            None => None,
+        };
         let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
 
@@ -78,6 +111,9 @@ impl Application {
             settings: Arc::new(settings),
             public_url,
             confirm_url,
+            faults,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+            mailer,
         };
         Ok(Self {
             public,
@@ -133,11 +169,12 @@ impl Application {
     pub fn ready_line(&self) -> String {
         let root = self.state.ca.root();
         format!(
-            "webra2-mock ready public={} admin={} confirm={} profile={} root=fixture root_sha1=\"{}\" db={}",
+            "webra2-mock ready public={} admin={} confirm={} profile={} root={} root_sha1=\"{}\" db={}",
             self.public_url(),
             self.admin_url(),
             self.confirm_url(),
             self.state.ca.profile().name,
+            self.state.settings.root.name(),
             root.sha1_fingerprint(),
             self.state.settings.db,
         )
@@ -159,7 +196,10 @@ impl Application {
         let confirm = confirm::serve(
             self.confirm,
             self.tls,
-            http::observe(confirm::router(self.state.clone()), self.state.clone()),
+            http::observe(
+                http::with_faults(confirm::router(self.state.clone()), self.state.clone()),
+                self.state.clone(),
+            ),
             stopped(rx),
         );
         tokio::spawn(async move {

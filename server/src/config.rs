@@ -38,6 +38,58 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--root`: which root CA signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RootMode {
+    /// The checked-in fixture root: its fingerprint never changes.
+    #[default]
+    Fixture,
+    /// A fresh root generated at every start, so clients cannot hard-code a fingerprint.
+    Ephemeral,
+    /// The root in --root-cert and --root-key.
+    File,
+}
+
+/// Where the root CA comes from, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RootSource {
+    /// The fixture root.
+    #[default]
+    Fixture,
+    /// A root generated at start-up.
+    Ephemeral,
+    /// A certificate and key in PEM files.
+    Files {
+        /// The certificate (PEM).
+        cert: PathBuf,
+        /// The private key (PEM, PKCS#8 or PKCS#1 RSA).
+        key: PathBuf,
+    },
+}
+
+impl RootSource {
+    /// `fixture`, `ephemeral` or `file`, as the ready line prints it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Fixture => "fixture",
+            Self::Ephemeral => "ephemeral",
+            Self::Files { .. } => "file",
+        }
+    }
+}
+
+/// The `--faults` / `WEBRA2_FAULTS` help text: the shape, in one place.
+const FAULTS_HELP: &str = "Faults to inject from the start, as JSON: \
+{\"faults\": [{\"route\": \"/issue/{token}/csr\", \"status\": 503, \"times\": 2}, \
+{\"route\": \"/issue/{token}/auth\", \"status\": 429, \"retry_after\": 1}, \
+{\"route\": \"/ca/root.crt\", \"latency_ms\": 200}, {\"route\": \"/ca/root.pem\", \"truncate_body\": 10}, \
+{\"kind\": \"wrong_root\"}, {\"kind\": \"ca_maintenance\", \"retry_after\": 5}]}. \
+route is a route template of the public or confirm listener (or *), method narrows it, \
+times counts matching requests down (absent: until cleared). \
+At run time: PUT/GET/DELETE /admin/faults, which also takes {\"kind\": \"expire_url_now\", \"enrollment_id\": ID}. \
+See docs/PROTOCOL.md, Project additions";
+
 /// `serve` flags. Every flag is also an environment variable and a key of the
 /// config file (same name, `_` for `-`).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
@@ -77,6 +129,32 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "WEBRA2_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Root CA: fixture (stable fingerprint), ephemeral (new at every start; certificates
+    /// stored under an earlier root no longer verify), or file (--root-cert/--root-key) [default: fixture].
+    #[arg(long, env = "WEBRA2_ROOT", value_enum)]
+    pub root: Option<RootMode>,
+    /// The root certificate (PEM) for --root file; implies it.
+    #[arg(long, env = "WEBRA2_ROOT_CERT", value_name = "FILE")]
+    pub root_cert: Option<PathBuf>,
+    /// The root's private key (PEM: PKCS#8, or PKCS#1 RSA) for --root file; implies it.
+    #[arg(long, env = "WEBRA2_ROOT_KEY", value_name = "FILE")]
+    pub root_key: Option<PathBuf>,
+    /// Also send every issuance mail over SMTP: smtp://HOST:PORT (plain),
+    /// smtp://HOST:PORT?tls=required (STARTTLS), smtps://HOST:PORT (TLS); user:password@ for AUTH.
+    /// The outbox records every mail either way; a failed send is logged, never fails the preparation.
+    #[arg(
+        long,
+        env = "WEBRA2_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+    /// The From of SMTP mails [default: webra2-mock <no-reply@webra2-mock.test>].
+    #[arg(long, env = "WEBRA2_SMTP_FROM", value_name = "ADDRESS")]
+    pub smtp_from: Option<String>,
+    #[doc = "Faults to inject from the start (JSON); see --help."]
+    #[arg(long, env = "WEBRA2_FAULTS", value_name = "JSON", long_help = FAULTS_HELP)]
+    pub faults: Option<String>,
 }
 
 /// The effective configuration, every default applied.
@@ -108,7 +186,18 @@ pub struct Settings {
     pub session_minutes: i64,
     /// Default days a one-time URL stays valid.
     pub url_valid_days: u32,
+    /// Where the root CA comes from.
+    pub root: RootSource,
+    /// SMTP relay for the issuance mail, if any.
+    pub smtp_url: Option<String>,
+    /// The From of SMTP mails.
+    pub smtp_from: String,
+    /// Faults active from the start.
+    pub faults: webra2_wire::FaultSet,
 }
+
+/// The default From of SMTP mails.
+pub const DEFAULT_SMTP_FROM: &str = "webra2-mock <no-reply@webra2-mock.test>";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -126,6 +215,10 @@ impl Default for Settings {
             lock_after: 5,
             session_minutes: 30,
             url_valid_days: 30,
+            root: RootSource::Fixture,
+            smtp_url: None,
+            smtp_from: DEFAULT_SMTP_FROM.into(),
+            faults: webra2_wire::FaultSet::default(),
         }
     }
 }
@@ -178,6 +271,21 @@ impl Settings {
                 .or(file.confirm_hosts)
                 .unwrap_or(d.confirm_hosts),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            root: root_source(
+                args.root.or(file.root),
+                args.root_cert.or(file.root_cert),
+                args.root_key.or(file.root_key),
+            )?,
+            smtp_url: args.smtp_url.or(file.smtp_url).filter(|u| !u.is_empty()),
+            smtp_from: args
+                .smtp_from
+                .or(file.smtp_from)
+                .unwrap_or(d.smtp_from.clone()),
+            faults: match args.faults.or(file.faults).filter(|f| !f.trim().is_empty()) {
+                Some(json) => serde_json::from_str(&json)
+                    .map_err(|e| anyhow::anyhow!("--faults (WEBRA2_FAULTS): {e}"))?,
+                None => webra2_wire::FaultSet::default(),
+            },
             ..d
         };
         s.validate()?;
@@ -185,6 +293,8 @@ impl Settings {
     }
 
     /// Refuses settings the service must not run with.
+    ///
+    /// Faults are checked when the application is built (the fault store parses them).
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.admin_token.is_none() && !self.admin_addr.ip().is_loopback() {
             anyhow::bail!(
@@ -198,6 +308,30 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+/// Resolves `--root`, `--root-cert` and `--root-key` into one source.
+fn root_source(
+    mode: Option<RootMode>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> anyhow::Result<RootSource> {
+    match (mode, cert, key) {
+        (None | Some(RootMode::File), Some(cert), Some(key)) => Ok(RootSource::Files { cert, key }),
+        (Some(RootMode::File), _, _) | (None, Some(_), None) | (None, None, Some(_)) => {
+            anyhow::bail!("--root file needs both --root-cert FILE and --root-key FILE")
+        }
+        (Some(mode), Some(_), _) | (Some(mode), _, Some(_)) => anyhow::bail!(
+            "--root-cert/--root-key load a root from files: they do not go with --root {}",
+            if mode == RootMode::Ephemeral {
+                "ephemeral"
+            } else {
+                "fixture"
+            }
+        ),
+        (None | Some(RootMode::Fixture), None, None) => Ok(RootSource::Fixture),
+        (Some(RootMode::Ephemeral), None, None) => Ok(RootSource::Ephemeral),
     }
 }
 

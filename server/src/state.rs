@@ -21,4 +21,10 @@ pub struct AppState {
     pub public_url: String,
     /// The confirmation page's URL (`https://.../confirm`).
     pub confirm_url: String,
+    /// The injected faults.
+    pub faults: crate::faults::Faults,
+    /// The `/metrics` registry.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The SMTP relay, when `--smtp-url` is set.
+    pub mailer: Option<Arc<crate::smtp::Mailer>>,
 }

@@ -5,6 +5,9 @@
 mod client_e2e;
 mod client_wiremock;
 mod helpers;
+mod lifecycle;
+mod redact;
 mod server_flow;
 mod store_rules;
 mod subprocess;
+mod transcripts;

@@ -4,8 +4,8 @@
 use super::*;
 use crate::config::Settings;
 use crate::store::{
-    AuthFailure, CertificateRecord, EnrollmentRecord, IssueOutcome, MailRecord, NewEnrollment,
-    RevokeOutcome, SessionRecord, Store, StoreError,
+    AuthFailure, CertificateRecord, CrlRecord, EnrollmentRecord, IssueOutcome, MailRecord,
+    NewEnrollment, RevokeOutcome, SessionRecord, Store, StoreError,
 };
 use anyhow::{anyhow, bail, Context};
 use async_trait::async_trait;
@@ -77,6 +77,27 @@ impl Store for FakeStore {
     ) -> Result<IssueOutcome, StoreError> {
         Ok(IssueOutcome::NotOpen)
     }
+    async fn issue_superseding(
+        &self,
+        _: &str,
+        _: &CertificateRecord,
+        _: OffsetDateTime,
+        _: &str,
+    ) -> Result<IssueOutcome, StoreError> {
+        Ok(IssueOutcome::NotOpen)
+    }
+    async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn next_crl_number(&self) -> Result<u64, StoreError> {
+        Ok(1)
+    }
+    async fn save_crl(&self, _: &CrlRecord) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn current_crl(&self) -> Result<Option<CrlRecord>, StoreError> {
+        Ok(None)
+    }
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
         Ok(self
             .certificates
@@ -123,6 +144,9 @@ fn state(ca: Arc<Ca>, store: Arc<FakeStore>, clock: Clock) -> AppState {
         settings: Arc::new(Settings::default()),
         public_url: "http://127.0.0.1:8080".to_owned(),
         confirm_url: "https://127.0.0.1:8443/confirm".to_owned(),
+        faults: crate::faults::Faults::new(),
+        metrics: Arc::new(crate::metrics::Metrics::new()),
+        mailer: None,
     }
 }
 

@@ -96,6 +96,11 @@ pub async fn prepare(
     let now = state.clock.now();
 
     let renews_serial = match req.kind {
+        Kind::New if req.revoke_previous => {
+            return Err(bad(
+                "revoke_previous applies to a renewal (kind renew) only",
+            ))
+        }
         Kind::New => None,
         Kind::Renew => {
             let held = state.store.certificates(Some(&req.user_id)).await?;
@@ -146,6 +151,7 @@ pub async fn prepare(
         mail_sent_at,
         url_expires_at,
         renews_serial,
+        revoke_previous: req.revoke_previous,
         created_at: now,
     };
     let mail = MailRecord {
@@ -158,6 +164,8 @@ pub async fn prepare(
         sent_at: mail_sent_at,
     };
     state.store.create_enrollment(&enrollment, &mail).await?;
+    // Recorded first: the outbox has it whatever SMTP does.
+    crate::smtp::deliver(&state, mail);
     tracing::info!(enrollment = %id, user_id = %req.user_id, kind = req.kind.as_str(), "enrollment prepared and mailed");
     let created = EnrollmentCreated {
         enrollment_id: id,
@@ -178,6 +186,8 @@ fn enrollment_view(e: &EnrollmentRecord, now: OffsetDateTime) -> EnrollmentView 
         mail_sent_at: in_jst(e.mail_sent_at),
         url_expires_at: in_jst(e.url_expires_at),
         serial: e.serial.clone(),
+        renews_serial: e.renews_serial.clone(),
+        revoke_previous: e.revoke_previous,
     }
 }
 
@@ -319,6 +329,7 @@ pub async fn revoke(
     match state.store.revoke(&serial, now, &reason).await? {
         RevokeOutcome::Revoked => {
             tracing::info!(%serial, %reason, "certificate revoked");
+            super::lifecycle::refresh_crl_after_revocation(&state).await;
         }
         RevokeOutcome::AlreadyRevoked => {
             return Err(AppError::new(

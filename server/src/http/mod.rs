@@ -5,13 +5,19 @@
 //! [`Store`]: crate::store::Store
 
 mod admin;
+mod assets;
+mod error_pages;
 mod extract;
+mod lifecycle;
 mod pages;
 mod problem;
 mod public;
 
+pub(crate) use extract::{admin_json, body as read_body};
 pub use problem::AppError;
+pub use public::pem_block;
 
+use crate::faults;
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
@@ -38,11 +44,18 @@ pub fn public_router(state: AppState) -> Router {
             "/issue/{token}/csr",
             post(public::csr).layer(DefaultBodyLimit::max(CSR_BODY_LIMIT)),
         )
+        .route("/issue/{token}/pkcs12", post(lifecycle::pkcs12))
         .route("/issue/{token}/certificate", get(public::certificate))
+        .route("/issue/{token}/step3", get(public::step3))
+        .route("/static/{file}", get(assets::file))
         .route("/ca/root.crt", get(public::root_der))
         .route("/ca/root.pem", get(public::root_pem))
-        .route("/ca/root/fingerprint", get(public::root_fingerprint));
-    finish(routes, state)
+        .route("/ca/root/fingerprint", get(public::root_fingerprint))
+        .route("/ca/crl", get(lifecycle::crl));
+    let routes = with_faults(routes, state.clone());
+    // Outermost, so every problem (fallbacks and body limits too) can become a page.
+    let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
+    finish(routes, state).layer(pages)
 }
 
 /// The admin listener: preparation, outbox, certificates, clock.
@@ -60,11 +73,28 @@ pub fn admin_router(state: AppState) -> Router {
                 .put(admin::set_clock)
                 .delete(admin::reset_clock),
         )
+        .route(
+            "/admin/faults",
+            get(faults::get_faults)
+                .put(faults::put_faults)
+                .delete(faults::delete_faults),
+        )
+        .route("/metrics", get(crate::metrics::metrics))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,
         ));
     finish(routes, state)
+}
+
+/// The injected-faults middleware on every route of a routing table (public and
+/// confirm; never admin, so faults can always be cleared). A route layer, so it
+/// sees the matched route template.
+pub fn with_faults<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    state: AppState,
+) -> Router<S> {
+    routes.route_layer(middleware::from_fn_with_state(state, faults::inject))
 }
 
 /// Fallbacks and body limit for a routing table, then the shared layers.
@@ -82,7 +112,11 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
 /// are secrets).
 pub fn observe(router: Router, state: AppState) -> Router {
     router
-        .layer(middleware::from_fn_with_state(state, service_date))
+        .layer(middleware::from_fn_with_state(state.clone(), service_date))
+        .layer(middleware::from_fn_with_state(
+            state,
+            crate::metrics::record,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
                 .extensions()

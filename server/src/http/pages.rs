@@ -1,77 +1,138 @@
-//! The issuance site's pages, one per step, in Japanese as the manual shows them.
-//! Plain HTML that works without JavaScript; maud escapes every value.
+//! The issuance site's pages, one per step, in Japanese as the manual shows them,
+//! and the error pages a browser sees. Steps 1 and 3 work without JavaScript;
+//! Step 2's key generation needs it (`/static/enroll.js`) and falls back to a
+//! pasted request or to a key made by the service. maud escapes every value.
 
 use maud::{html, Markup, DOCTYPE};
-use webra2_wire::{AuthResponse, Fingerprint, Issued, Problem};
+use webra2_wire::{AuthResponse, Fingerprint, Issued, Problem, ProblemKind};
 
-fn layout(site_title: &str, step: u8, step_title: &str, body: Markup) -> Markup {
+/// Where a page's scripts and style sheet are served (see [`super::assets`]).
+const CSS: &str = "/static/site.css";
+const SCRIPTS: [&str; 2] = ["/static/webra2-crypto.js", "/static/enroll.js"];
+
+/// What a page's head and frame need to know.
+struct Frame<'a> {
+    site_title: &'a str,
+    /// `【ステップN】…`, or an error heading.
+    heading: String,
+    /// `data-*` on `<body>`, for the page script and for tests.
+    step: Option<u8>,
+    user_id: Option<&'a str>,
+    serial: Option<&'a str>,
+    problem: Option<&'a str>,
+    scripts: bool,
+}
+
+fn layout(frame: Frame<'_>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="ja" {
             head {
                 meta charset="utf-8";
-                title { (site_title) " - 【ステップ" (step) "】" (step_title) }
-                style { "body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.6}
-                    .hint{border:1px solid #888;padding:.5em 1em;background:#f6f6f0}
-                    .error{border:2px solid #c00;padding:.5em 1em;color:#900}
-                    code{font-size:1.1em}" }
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (frame.site_title) " - " (frame.heading) }
+                link rel="stylesheet" href=(CSS);
+                @if frame.scripts {
+                    @for src in SCRIPTS { script src=(src) defer {} }
+                }
             }
-            body {
-                h1 { (site_title) }
-                h2 { "【ステップ" (step) "】" (step_title) }
+            body data-step=[frame.step] data-user-id=[frame.user_id]
+                data-serial=[frame.serial] data-problem=[frame.problem] {
+                header.site { h1 { (frame.site_title) } }
+                h2.step { (frame.heading) }
                 (body)
-                hr;
-                p { small { "webra2-mock: テスト用の模擬認証局です。本番の証明書ではありません。" } }
+                footer { p { "webra2-mock: テスト用の模擬認証局です。本番の証明書ではありません。" } }
             }
         }
     }
 }
 
+fn step_heading(step: u8, title: &str) -> String {
+    format!("【ステップ{step}】{title}")
+}
+
 /// Step 1: the auth password form (and the error of a wrong one).
 pub fn step1(site_title: &str, token: &str, error: Option<&Problem>) -> Markup {
-    layout(
+    let frame = Frame {
         site_title,
-        1,
-        "認証情報パスワードの入力",
+        heading: step_heading(1, "認証情報パスワードの入力"),
+        step: Some(1),
+        user_id: None,
+        serial: None,
+        problem: None,
+        scripts: false,
+    };
+    layout(
+        frame,
         html! {
             @if let Some(p) = error {
-                div.error role="alert" {
+                div.error role="alert" data-problem="wrong-password" {
                     p { "認証情報パスワードが正しくありません。" }
                     @if let Some(n) = p.remaining_attempts {
-                        p { "あと " strong { (n) } " 回間違えると、このURLはロックされます。" }
+                        p #remaining-attempts { "あと " strong { (n) } " 回間違えると、このURLはロックされます。" }
                     }
+                    p { "管理者から通知された認証情報パスワードを、大文字と小文字に注意してもう一度入力してください。" }
                 }
             }
+            p { "管理者から通知された認証情報パスワードを入力し、「次へ」ボタンを押してください。" }
             form method="post" action={ "/issue/" (token) "/auth" } {
                 p {
                     label for="auth_password" { "認証情報パスワード" }
-                    " "
                     input type="password" id="auth_password" name="auth_password" required autocomplete="off";
                 }
-                p { button type="submit" { "次へ" } }
+                p { button.primary type="submit" id="next" { "次へ" } }
             }
         },
     )
 }
 
-/// Step 2: the fixed CSP and key length, and the request.
+/// Step 2: the fixed CSP and key length, the PIN, and 発行; the service-made key as fallback.
 pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
-    layout(
+    let frame = Frame {
         site_title,
-        2,
-        "鍵の生成と証明書の発行",
+        heading: step_heading(2, "証明書の発行"),
+        step: Some(2),
+        user_id: None,
+        serial: None,
+        problem: None,
+        scripts: true,
+    };
+    let step3 = format!("/issue/{token}/step3");
+    layout(
+        frame,
         html! {
-            p { "CSP : " code { (auth.csp) } }
-            p { "Key 長 : " code { (auth.key_length) " bit" } }
+            p #csp { "CSP : " (auth.csp) }
+            p #key-length { "Key 長 : " (auth.key_length) " bit" }
             div.hint {
-                p { "◆ヒント◆" }
-                p { "CSP と Key 長は固定です。変更しないでください。" }
-                p { "受け付ける鍵: " (auth.accepted_keys.join(", ")) }
+                p.label { "◆ヒント◆" }
+                p { "CSP と Key 長は固定です。変更することはできません。" }
+                p { "このページでは、ブラウザーの中で鍵ペアを生成します。秘密鍵がブラウザーの外へ送られることはありません。" }
             }
-            p { "証明書要求 (PKCS#10, PEM) を貼り付けて、発行ボタンを一度だけ押してください。" }
-            form method="post" action={ "/issue/" (token) "/csr" } {
-                p { textarea name="csr" rows="12" cols="66" required placeholder="-----BEGIN CERTIFICATE REQUEST-----" {} }
-                p { button type="submit" { "発行" } }
+            form #enroll method="post" action={ "/issue/" (token) "/csr" }
+                data-key-length=(auth.key_length) data-step3=(step3) {
+                h3 { "PIN の設定" }
+                p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。"
+                    "半角英数字で入力します。大文字と小文字は区別されます。" }
+                // No `name`: the PIN is never posted, it only encrypts the file in the page.
+                p { label for="pin" { "PIN" } input type="password" id="pin" autocomplete="new-password"; }
+                p { label for="pin-confirm" { "PIN (確認)" } input type="password" id="pin-confirm" autocomplete="new-password"; }
+                p.warning { "「発行」ボタンは一度だけ押してください。処理が終わるまで、ボタンを再度押したり、ページを再読み込みしたりしないでください。" }
+                p { button.primary type="submit" id="issue" { "発行" } }
+                p.status #enroll-status role="status" {}
+                details #paste {
+                    summary { "証明書要求を貼り付けて発行する (JavaScript が使えない場合)" }
+                    p { "別の方法で作成した証明書要求 (PKCS#10, PEM) を貼り付けて「発行」を押してください。" }
+                    textarea #csr name="csr" rows="10" cols="66" placeholder="-----BEGIN CERTIFICATE REQUEST-----" {}
+                }
+            }
+            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3) {
+                h3 { "鍵をサーバーで生成する (代替手段)" }
+                p { "ブラウザーで鍵を生成できない場合は、サービスが鍵を生成し、証明書と一緒に PIN で保護した PKCS#12 ファイルとして渡します。" }
+                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" autocomplete="new-password"; }
+                p { label for="server-pin-confirm" { "PIN (確認)" } input type="password" id="server-pin-confirm" autocomplete="new-password"; }
+                p { button type="submit" id="server-issue" { "サーバーで鍵を生成して発行" } }
+                p.status #server-status role="status" {}
+                p { "ダウンロードが終わったら、" a href=(step3) { "【ステップ3】証明書のインストール" } " へ進んでください。" }
             }
         },
     )
@@ -81,34 +142,280 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
 pub fn step3(
     site_title: &str,
     token: &str,
+    user_id: &str,
     issued: &Issued,
     fp: &Fingerprint,
     root_subject: &str,
 ) -> Markup {
-    layout(
+    let frame = Frame {
         site_title,
-        3,
-        "証明書のインストール",
+        heading: step_heading(3, "証明書のインストール"),
+        step: Some(3),
+        user_id: Some(user_id),
+        serial: Some(&issued.serial),
+        problem: None,
+        scripts: false,
+    };
+    let cert = |format: &str| format!("/issue/{token}/certificate?format={format}");
+    layout(
+        frame,
         html! {
-            h3 { "ルート CA 証明書のインストール" }
-            p { "発行先: " code { (root_subject) } }
-            p { "拇印 (SHA-1): " code id="sha1" { (fp.sha1) } }
-            p { "インストールする前に、拇印がマニュアルに記載された値と一致することを確認してください。" }
-            p { a href="/ca/root.crt" download="root.crt" { button type="button" { "ルート CA 証明書のインストール" } } }
-            h3 { "クライアント証明書のインストール" }
-            p { "シリアル番号: " code { (issued.serial) } }
-            p { "有効期間: " (issued.not_before.date()) " から " (issued.not_after.date()) }
-            p {
-                a href={ "/issue/" (token) "/certificate?format=pem" } { button type="button" { "クライアント証明書のインストール" } }
-                " "
-                a href={ "/issue/" (token) "/certificate?format=der" } { "DER" }
-                " "
-                a href={ "/issue/" (token) "/certificate?format=p7c" } { "PKCS#7" }
+            p { "証明書が発行されました。次の順番でインストールしてください。" }
+            h3 { "1. ルート CA 証明書のインストール" }
+            p { "発行先 : " code #root-subject { (root_subject) } }
+            p { "拇印 (SHA-1) : " span.fingerprint #sha1 { (fp.sha1) } }
+            div.hint {
+                p.label { "◆ヒント◆" }
+                p { "インストールの途中で表示される拇印が、上の値と一致することを必ず確認してください。一致しない場合はインストールせず、管理者に連絡してください。" }
             }
-            h2 { "【ステップ4】証明書の確認" }
+            p { a.button.primary #root-ca role="button" href="/ca/root.crt" download="root.crt" { "ルート CA 証明書のインストール" } }
+            h3 { "2. クライアント証明書のインストール" }
+            p { "シリアル番号 : " code #serial { (issued.serial) } }
+            p { "有効期間 : " (issued.not_before.date()) " ～ " (issued.not_after.date()) }
+            p { a.button.primary #client-cert role="button" href=(cert("pem")) { "クライアント証明書のインストール" } }
+            p.status #pkcs12-status role="status" hidden {}
+            p { "証明書だけを取り出す場合: "
+                a #cert-pem href=(cert("pem")) { "PEM" } " / "
+                a #cert-der href=(cert("der")) { "DER" } " / "
+                a #cert-p7c href=(cert("p7c")) { "PKCS#7" } }
+            h2.step { (step_heading(4, "証明書の確認")) }
             @if let Some(url) = &issued.confirm_url {
-                p { "証明書確認ページ: " a href=(url) { (url) } }
+                p { "インストールが終わったら、証明書確認ページを開いてください。ブラウザーが証明書の選択を求めたら、いまインストールした証明書を選びます。" }
+                p { "証明書確認ページ : " a #confirm-url href=(url) { (url) } }
             }
         },
     )
+}
+
+/// What an error page says: a heading, what happened, and what to do next.
+struct ErrorText {
+    heading: &'static str,
+    what: &'static str,
+    next: &'static str,
+    /// Whether entering the auth password again (Step 1) is the way on.
+    retry_step1: bool,
+}
+
+fn error_text(kind: Option<ProblemKind>) -> ErrorText {
+    let text = |heading, what, next, retry_step1| ErrorText {
+        heading,
+        what,
+        next,
+        retry_step1,
+    };
+    const ASK_ADMIN: &str = "管理者に連絡し、証明書の発行をもう一度依頼してください。新しいワンタイム URL がメールで届きます。";
+    const AGAIN: &str = "メールに記載された URL を開き、認証情報パスワードを入力し直してください。";
+    const BACK: &str =
+        "認証情報パスワードを入力し直してから、ステップ2で「発行」をもう一度押してください。";
+    match kind {
+        Some(ProblemKind::UnknownUrl) => text(
+            "URL が正しくありません",
+            "このワンタイム URL は登録されていません。",
+            "メールに記載された URL を、途中で切れていないか確認してからもう一度開いてください。解決しない場合は管理者に連絡してください。",
+            false,
+        ),
+        Some(ProblemKind::UrlAlreadyUsed) => text(
+            "この URL は使用済みです",
+            "このワンタイム URL では、すでに証明書が発行されています。ワンタイム URL は一度しか使えません。",
+            ASK_ADMIN,
+            false,
+        ),
+        Some(ProblemKind::UrlExpired) => text(
+            "この URL は有効期限が切れています",
+            "このワンタイム URL の有効期限を過ぎています。",
+            ASK_ADMIN,
+            false,
+        ),
+        Some(ProblemKind::WrongPassword) => text(
+            "認証情報パスワードが正しくありません",
+            "入力された認証情報パスワードが正しくありません。",
+            "管理者から通知された認証情報パスワードを、大文字と小文字に注意してもう一度入力してください。",
+            true,
+        ),
+        Some(ProblemKind::Locked) => text(
+            "この URL はロックされています",
+            "認証情報パスワードを続けて間違えたため、このワンタイム URL はロックされました。この URL ではもう証明書を発行できません。",
+            ASK_ADMIN,
+            false,
+        ),
+        Some(ProblemKind::SessionRequired) => text(
+            "認証情報パスワードの入力が必要です",
+            "このページは、ステップ1で認証情報パスワードを入力してから表示されるページです。",
+            AGAIN,
+            true,
+        ),
+        Some(ProblemKind::SessionExpired) => text(
+            "セッションの有効期限が切れました",
+            "認証情報パスワードを入力してから時間が経ちすぎたか、セッションが無効になりました (有効期限は30分です)。",
+            AGAIN,
+            true,
+        ),
+        Some(ProblemKind::BadCsr) => text(
+            "証明書要求を読み取れません",
+            "送信された証明書要求 (PKCS#10) の形式が正しくありません。",
+            BACK,
+            true,
+        ),
+        Some(ProblemKind::CsrSignatureInvalid) => text(
+            "証明書要求の署名が正しくありません",
+            "証明書要求の署名を検証できませんでした。",
+            BACK,
+            true,
+        ),
+        Some(ProblemKind::KeyPolicy) => text(
+            "この鍵では発行できません",
+            "証明書要求の鍵の種類または長さが、このサイトで許可されていません。",
+            "ステップ2に表示された CSP と Key 長のまま、もう一度発行してください。認証情報パスワードから入力し直します。",
+            true,
+        ),
+        Some(ProblemKind::PayloadTooLarge) => text(
+            "送信内容が大きすぎます",
+            "送信されたデータがこのページで受け付ける大きさを超えています。",
+            BACK,
+            true,
+        ),
+        Some(ProblemKind::UnsupportedMediaType) => text(
+            "送信形式が正しくありません",
+            "送信されたデータの形式を受け付けられません。",
+            BACK,
+            true,
+        ),
+        Some(ProblemKind::CertificateRequired) => text(
+            "クライアント証明書が必要です",
+            "このページを表示するには、発行されたクライアント証明書が必要です。",
+            "ステップ3でクライアント証明書をインストールし、ブラウザーが証明書の選択を求めたらその証明書を選んでください。",
+            false,
+        ),
+        Some(ProblemKind::CertificateRevoked) => text(
+            "この証明書は失効しています",
+            "提示されたクライアント証明書は失効しています。",
+            ASK_ADMIN,
+            false,
+        ),
+        Some(ProblemKind::NothingToRenew) => text(
+            "更新する証明書がありません",
+            "この利用者には、更新できる証明書がありません。",
+            "管理者に連絡し、新規の発行を依頼してください。",
+            false,
+        ),
+        Some(ProblemKind::NotFound) => text(
+            "ページが見つかりません",
+            "指定されたページは存在しません。",
+            "メールに記載された URL から、もう一度手続きを始めてください。",
+            false,
+        ),
+        Some(ProblemKind::Internal) => text(
+            "サービスでエラーが発生しました",
+            "処理の途中でサービスにエラーが発生しました。",
+            "しばらく待ってから、もう一度お試しください。解決しない場合は管理者に連絡してください。",
+            false,
+        ),
+        _ => text(
+            "要求を処理できませんでした",
+            "この要求は受け付けられませんでした。",
+            "しばらく待ってから、メールに記載された URL からもう一度お試しください。解決しない場合は管理者に連絡してください。",
+            false,
+        ),
+    }
+}
+
+/// The Japanese page for a contract error: what happened, what to do next,
+/// and the problem document's own detail for the administrator.
+pub fn error(
+    site_title: &str,
+    token: Option<&str>,
+    kind: Option<ProblemKind>,
+    problem: Option<&Problem>,
+) -> Markup {
+    // A wrong password is answered with the Step 1 form again, as the real site does.
+    if let (Some(ProblemKind::WrongPassword), Some(token)) = (kind, token) {
+        return step1(site_title, token, problem);
+    }
+    let text = error_text(kind);
+    let slug = kind.map(|k| k.slug()).unwrap_or("error");
+    let frame = Frame {
+        site_title,
+        heading: format!("エラー : {}", text.heading),
+        step: None,
+        user_id: None,
+        serial: None,
+        problem: Some(slug),
+        scripts: false,
+    };
+    layout(
+        frame,
+        html! {
+            div.error role="alert" #error data-problem=(slug) {
+                p { (text.what) }
+            }
+            div.next #next-step {
+                p { strong { "次の操作" } }
+                p { (text.next) }
+                @if let (true, Some(token)) = (text.retry_step1, token) {
+                    p { a.button #back-to-step1 href={ "/issue/" (token) } { "認証情報パスワードの入力へ戻る" } }
+                }
+            }
+            @if let Some(p) = problem {
+                details #problem-detail {
+                    summary { "管理者向けの詳細" }
+                    p { code { (p.type_uri) } " (" (p.status) ")" }
+                    p { (p.detail) }
+                }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_contract_error_has_its_own_japanese_heading_and_next_step() {
+        use ProblemKind::*;
+        let generic = error_text(None).heading;
+        // The slugs of the contract a browser can meet; admin-only ones share the generic page.
+        let contract = [
+            UnknownUrl,
+            UrlAlreadyUsed,
+            UrlExpired,
+            WrongPassword,
+            Locked,
+            SessionRequired,
+            SessionExpired,
+            BadCsr,
+            CsrSignatureInvalid,
+            KeyPolicy,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            CertificateRequired,
+            CertificateRevoked,
+            NothingToRenew,
+        ];
+        let mut headings = std::collections::HashSet::new();
+        for kind in contract {
+            let text = error_text(Some(kind));
+            assert_ne!(text.heading, generic, "{kind:?}");
+            assert!(headings.insert(text.heading), "{kind:?} shares its heading");
+            assert!(!text.next.is_empty(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_password_page_is_step1_with_the_attempts_left() {
+        let problem = Problem {
+            remaining_attempts: Some(3),
+            ..Problem::new(ProblemKind::WrongPassword, "wrong")
+        };
+        let page = error(
+            "証明書発行サイト",
+            Some("TOKEN"),
+            Some(ProblemKind::WrongPassword),
+            Some(&problem),
+        )
+        .into_string();
+        assert!(page.contains("【ステップ1】"), "{page}");
+        assert!(page.contains("<strong>3</strong>"), "{page}");
+        assert!(page.contains(r#"action="/issue/TOKEN/auth""#), "{page}");
+    }
 }

@@ -6,7 +6,7 @@ use super::extract::{self, wants_json, SESSION_COOKIE};
 use super::{pages, AppError};
 use crate::secrets;
 use crate::state::AppState;
-use crate::store::{AuthFailure, CertificateRecord, EnrollmentRecord, IssueOutcome, SessionRecord};
+use crate::store::{AuthFailure, EnrollmentRecord, SessionRecord};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -36,7 +36,10 @@ fn site_title(kind: Kind) -> &'static str {
 }
 
 /// The enrollment behind a token, if it can still be used at the service's now.
-async fn open_enrollment(state: &AppState, token: &str) -> Result<EnrollmentRecord, AppError> {
+pub(super) async fn open_enrollment(
+    state: &AppState,
+    token: &str,
+) -> Result<EnrollmentRecord, AppError> {
     let enrollment = known_enrollment(state, token).await?;
     check_open(&enrollment, state.clock.now())?;
     Ok(enrollment)
@@ -110,7 +113,7 @@ pub async fn step1(
 }
 
 /// The session presented, checked against this enrollment and the clock.
-async fn session_for(
+pub(super) async fn session_for(
     state: &AppState,
     headers: &HeaderMap,
     enrollment: &EnrollmentRecord,
@@ -171,14 +174,8 @@ pub async fn auth(
             AuthFailure::Counted(n) => {
                 let remaining = state.settings.lock_after.saturating_sub(n);
                 tracing::info!(enrollment = %enrollment.id, remaining, "wrong auth password");
-                let err = AppError::wrong_password(remaining);
-                if json {
-                    Err(err)
-                } else {
-                    let page =
-                        pages::step1(site_title(enrollment.kind), &token, Some(err.problem()));
-                    Ok((StatusCode::UNAUTHORIZED, Html(page.into_string())).into_response())
-                }
+                // Browsers get the Step 1 form again from the error-page layer.
+                Err(AppError::wrong_password(remaining))
             }
             AuthFailure::Locked => {
                 tracing::warn!(enrollment = %enrollment.id, "one-time URL locked after wrong passwords");
@@ -229,7 +226,7 @@ pub async fn auth(
 }
 
 /// Why an enrollment that was open a moment ago is not any more.
-async fn reread_closed(state: &AppState, id: &str) -> AppError {
+pub(super) async fn reread_closed(state: &AppState, id: &str) -> AppError {
     match state.store.enrollment(id).await {
         Ok(Some(e)) => closed(e.state_at(state.clock.now())),
         Ok(None) => unknown_url(),
@@ -276,7 +273,17 @@ pub async fn csr(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let enrollment = open_enrollment(&state, &token).await?;
+    let enrollment = known_enrollment(&state, &token).await?;
+    // 発行 pressed twice (or the form sent again): the session that issued
+    // sees its Step 3 page again; nothing is issued twice. API clients are
+    // told the URL is used, as the contract says.
+    if !wants_json(&headers)
+        && enrollment.state_at(state.clock.now()) == EnrollmentState::Issued
+        && session_for(&state, &headers, &enrollment).await.is_ok()
+    {
+        return step3_page(&state, &token, &enrollment, StatusCode::OK).await;
+    }
+    check_open(&enrollment, state.clock.now())?;
     session_for(&state, &headers, &enrollment).await?;
     let body = extract::body(body)?;
     let der_or_pem = csr_bytes(&headers, &body)?;
@@ -301,20 +308,7 @@ pub async fn csr(
     .await
     .map_err(AppError::internal)??;
 
-    let record = CertificateRecord {
-        serial: issued.serial.clone(),
-        user_id: enrollment.user_id.clone(),
-        enrollment_id: enrollment.id.clone(),
-        der: issued.der.clone(),
-        not_before: issued.not_before,
-        not_after: issued.not_after,
-        revoked_at: None,
-        reason: None,
-    };
-    match state.store.issue(&enrollment.id, &record, now).await? {
-        IssueOutcome::Issued => {}
-        IssueOutcome::NotOpen => return Err(reread_closed(&state, &enrollment.id).await),
-    }
+    super::lifecycle::record_issuance(&state, &enrollment, &issued, now).await?;
     tracing::info!(enrollment = %enrollment.id, serial = %issued.serial, "certificate issued");
     let answer = Issued {
         serial: issued.serial,
@@ -327,15 +321,68 @@ pub async fn csr(
     if wants_json(&headers) {
         return Ok((StatusCode::CREATED, Json(answer)).into_response());
     }
-    let fp = fingerprint(&state);
-    let page = pages::step3(
-        site_title(enrollment.kind),
-        &token,
-        &answer,
-        &fp,
-        &state.ca.root().subject(),
-    );
+    let page = step3_markup(&state, &token, &enrollment, &answer);
     Ok((StatusCode::CREATED, Html(page.into_string())).into_response())
+}
+
+fn step3_markup(
+    state: &AppState,
+    token: &str,
+    enrollment: &EnrollmentRecord,
+    issued: &Issued,
+) -> maud::Markup {
+    pages::step3(
+        site_title(enrollment.kind),
+        token,
+        &enrollment.user_id,
+        issued,
+        &fingerprint(state),
+        &state.ca.root().subject(),
+    )
+}
+
+/// The Step 3 page of an enrollment that has issued, from what the store holds.
+async fn step3_page(
+    state: &AppState,
+    token: &str,
+    enrollment: &EnrollmentRecord,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let serial = enrollment.serial.clone().ok_or_else(|| {
+        AppError::new(
+            ProblemKind::NotFound,
+            "no certificate has been issued on this URL yet: send the key (Step 2) first",
+        )
+    })?;
+    let cert = state.store.certificate(&serial).await?.ok_or_else(|| {
+        AppError::internal(format!(
+            "enrollment {} names a missing certificate",
+            enrollment.id
+        ))
+    })?;
+    let issued = Issued {
+        serial: cert.serial,
+        certificate_url: format!("{}/issue/{token}/certificate", state.public_url),
+        root_url: format!("{}/ca/root.crt", state.public_url),
+        not_before: in_jst(cert.not_before),
+        not_after: in_jst(cert.not_after),
+        confirm_url: Some(state.confirm_url.clone()),
+    };
+    let page = step3_markup(state, token, enrollment, &issued);
+    Ok((status, Html(page.into_string())).into_response())
+}
+
+/// `GET /issue/{token}/step3`: the Step 3 page again for the session that
+/// issued (after the service-made PKCS#12, or a reload). A page only: the JSON
+/// of Step 3 is the answer of the request that issued.
+pub async fn step3(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let enrollment = known_enrollment(&state, &token).await?;
+    session_for(&state, &headers, &enrollment).await?;
+    step3_page(&state, &token, &enrollment, StatusCode::OK).await
 }
 
 /// `?format=` of the certificate download.

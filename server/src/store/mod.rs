@@ -27,6 +27,9 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// This store does not implement the operation.
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
 }
 
 /// An enrollment as stored.
@@ -56,6 +59,8 @@ pub struct EnrollmentRecord {
     pub serial: Option<String>,
     /// For a renewal: the serial it renews.
     pub renews_serial: Option<String>,
+    /// For a renewal: issuing revokes `renews_serial` as superseded.
+    pub revoke_previous: bool,
 }
 
 impl EnrollmentRecord {
@@ -93,6 +98,8 @@ pub struct NewEnrollment {
     pub url_expires_at: OffsetDateTime,
     /// For a renewal: the serial it renews.
     pub renews_serial: Option<String>,
+    /// For a renewal: issuing revokes `renews_serial` as superseded.
+    pub revoke_previous: bool,
     /// When it was prepared (service clock).
     pub created_at: OffsetDateTime,
 }
@@ -148,6 +155,21 @@ pub struct CertificateRecord {
     pub revoked_at: Option<OffsetDateTime>,
     /// Why it was revoked.
     pub reason: Option<String>,
+}
+
+/// A generated CRL, as kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrlRecord {
+    /// Its CRL number.
+    pub number: u64,
+    /// The CRL, DER.
+    pub der: Vec<u8>,
+    /// Its thisUpdate.
+    pub this_update: OffsetDateTime,
+    /// Its nextUpdate.
+    pub next_update: OffsetDateTime,
+    /// How many revoked certificates it lists: fewer than the store holds means stale.
+    pub revoked_count: u64,
 }
 
 /// What happened to a wrong password.
@@ -229,8 +251,30 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<IssueOutcome, StoreError>;
 
+    /// As [`Store::issue`], and in the same transaction revokes the certificate
+    /// `supersedes` with reason `superseded` (unless it is revoked already).
+    async fn issue_superseding(
+        &self,
+        enrollment_id: &str,
+        certificate: &CertificateRecord,
+        now: OffsetDateTime,
+        supersedes: &str,
+    ) -> Result<IssueOutcome, StoreError>;
+
     /// The certificate with this serial.
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// Every revoked certificate, in revocation order: what the CRL lists.
+    async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError>;
+
+    /// Takes the next CRL number: 1, 2, 3, ...; never the same number twice.
+    async fn next_crl_number(&self) -> Result<u64, StoreError>;
+
+    /// Keeps `crl` as the current CRL, unless one with a higher number is kept already.
+    async fn save_crl(&self, crl: &CrlRecord) -> Result<(), StoreError>;
+
+    /// The current CRL, if one was generated.
+    async fn current_crl(&self) -> Result<Option<CrlRecord>, StoreError>;
 
     /// Every certificate, newest first, optionally of one user.
     async fn certificates(
@@ -248,4 +292,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// The outbox, newest first, optionally to one address.
     async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError>;
+
+    /// Moves an enrollment's URL expiry to `at` (the `expire_url_now` fault).
+    /// `false` if there is no such enrollment. Stores without it refuse.
+    async fn expire_url(
+        &self,
+        enrollment_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let _ = (enrollment_id, at);
+        Err(StoreError::Unsupported("expire_url"))
+    }
 }

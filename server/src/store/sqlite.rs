@@ -77,6 +77,7 @@ impl SqliteStore {
             url_expires_at: from_ts(row.try_get("url_expires_at")?)?,
             serial: row.try_get("serial")?,
             renews_serial: row.try_get("renews_serial")?,
+            revoke_previous: row.try_get::<i64, _>("revoke_previous")? != 0,
         })
     }
 
@@ -92,6 +93,59 @@ impl SqliteStore {
             revoked_at: revoked_at.map(from_ts).transpose()?,
             reason: row.try_get("reason")?,
         })
+    }
+
+    /// Consumes the URL, records the certificate and, for a renewal that says so,
+    /// revokes the renewed one: one transaction.
+    async fn issue_tx(
+        &self,
+        enrollment_id: &str,
+        cert: &CertificateRecord,
+        now: OffsetDateTime,
+        supersedes: Option<&str>,
+    ) -> Result<IssueOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The claim is the first statement, a write: SQLite takes the write lock
+        // here, so of concurrent transactions exactly one sees an open URL.
+        let claimed = sqlx::query(&format!(
+            "UPDATE enrollments SET state = 'issued', serial = ?
+              WHERE id = ? AND {OPEN_STATES} AND url_expires_at > ?"
+        ))
+        .bind(&cert.serial)
+        .bind(enrollment_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            tx.rollback().await?;
+            return Ok(IssueOutcome::NotOpen);
+        }
+        sqlx::query(
+            "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&cert.serial)
+        .bind(&cert.user_id)
+        .bind(enrollment_id)
+        .bind(&cert.der)
+        .bind(ts(cert.not_before))
+        .bind(ts(cert.not_after))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(serial) = supersedes {
+            // Already revoked (by the administrator meanwhile) keeps its first reason.
+            sqlx::query(
+                "UPDATE certificates SET revoked_at = ?, reason = 'superseded'
+                  WHERE serial = ? AND revoked_at IS NULL",
+            )
+            .bind(ts(now))
+            .bind(serial)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(IssueOutcome::Issued)
     }
 
     fn mail_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
@@ -117,8 +171,9 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
-                failed_attempts, mail_sent_at, url_expires_at, renews_serial, created_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?)",
+                failed_attempts, mail_sent_at, url_expires_at, renews_serial, revoke_previous,
+                created_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?, ?)",
         )
         .bind(&e.id)
         .bind(&e.token)
@@ -129,6 +184,7 @@ impl Store for SqliteStore {
         .bind(ts(e.mail_sent_at))
         .bind(ts(e.url_expires_at))
         .bind(&e.renews_serial)
+        .bind(i64::from(e.revoke_previous))
         .bind(ts(e.created_at))
         .execute(&mut *tx)
         .await?;
@@ -258,37 +314,82 @@ impl Store for SqliteStore {
         cert: &CertificateRecord,
         now: OffsetDateTime,
     ) -> Result<IssueOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // The claim is the first statement, a write: SQLite takes the write lock
-        // here, so of concurrent transactions exactly one sees an open URL.
-        let claimed = sqlx::query(&format!(
-            "UPDATE enrollments SET state = 'issued', serial = ?
-              WHERE id = ? AND {OPEN_STATES} AND url_expires_at > ?"
-        ))
-        .bind(&cert.serial)
-        .bind(enrollment_id)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed != 1 {
-            tx.rollback().await?;
-            return Ok(IssueOutcome::NotOpen);
-        }
+        self.issue_tx(enrollment_id, cert, now, None).await
+    }
+
+    async fn issue_superseding(
+        &self,
+        enrollment_id: &str,
+        cert: &CertificateRecord,
+        now: OffsetDateTime,
+        supersedes: &str,
+    ) -> Result<IssueOutcome, StoreError> {
+        self.issue_tx(enrollment_id, cert, now, Some(supersedes))
+            .await
+    }
+
+    async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError> {
         sqlx::query(
-            "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "SELECT * FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at, seq",
         )
-        .bind(&cert.serial)
-        .bind(&cert.user_id)
-        .bind(enrollment_id)
-        .bind(&cert.der)
-        .bind(ts(cert.not_before))
-        .bind(ts(cert.not_after))
-        .execute(&mut *tx)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(Self::certificate_from_row)
+        .collect()
+    }
+
+    async fn next_crl_number(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE crl SET next_number = next_number + 1 WHERE id = 1
+          RETURNING next_number - 1 AS taken",
+        )
+        .fetch_one(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(IssueOutcome::Issued)
+        let taken: i64 = row.try_get("taken")?;
+        u64::try_from(taken).map_err(|_| StoreError::Corrupt(format!("CRL number {taken}")))
+    }
+
+    async fn save_crl(&self, crl: &CrlRecord) -> Result<(), StoreError> {
+        let number = i64::try_from(crl.number)
+            .map_err(|_| StoreError::Corrupt(format!("CRL number {}", crl.number)))?;
+        let count = i64::try_from(crl.revoked_count).unwrap_or(i64::MAX);
+        // A slower generation that finishes last must not replace a newer CRL.
+        sqlx::query(
+            "UPDATE crl SET number = ?, der = ?, this_update = ?, next_update = ?, revoked_count = ?
+              WHERE id = 1 AND (number IS NULL OR number < ?)",
+        )
+        .bind(number)
+        .bind(&crl.der)
+        .bind(ts(crl.this_update))
+        .bind(ts(crl.next_update))
+        .bind(count)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn current_crl(&self) -> Result<Option<CrlRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT number, der, this_update, next_update, revoked_count FROM crl
+              WHERE id = 1 AND number IS NOT NULL",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let number: i64 = row.try_get("number")?;
+            let count: i64 = row.try_get("revoked_count")?;
+            Ok(CrlRecord {
+                number: u64::try_from(number)
+                    .map_err(|_| StoreError::Corrupt(format!("CRL number {number}")))?,
+                der: row.try_get("der")?,
+                this_update: from_ts(row.try_get("this_update")?)?,
+                next_update: from_ts(row.try_get("next_update")?)?,
+                revoked_count: u64::try_from(count).unwrap_or(0),
+            })
+        })
+        .transpose()
     }
 
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
@@ -371,6 +472,19 @@ impl Store for SqliteStore {
         };
         rows.iter().map(Self::mail_from_row).collect()
     }
+
+    async fn expire_url(
+        &self,
+        enrollment_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE enrollments SET url_expires_at = ? WHERE id = ?")
+            .bind(ts(at))
+            .bind(enrollment_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 #[cfg(test)]
@@ -394,6 +508,7 @@ mod tests {
             mail_sent_at: NOW,
             url_expires_at: NOW + time::Duration::days(30),
             renews_serial: None,
+            revoke_previous: false,
             created_at: NOW,
         };
         let mail = MailRecord {
@@ -495,6 +610,83 @@ mod tests {
             .await
             .expect("auth"));
         assert!(store.session("h").await.expect("read").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_superseding_issue_revokes_the_renewed_certificate_in_the_same_step() {
+        let (store, e) = store_with_enrollment().await;
+        store.issue(&e.id, &cert("0A"), NOW).await.expect("first");
+        let renewal = NewEnrollment {
+            id: "e2".into(),
+            token: "tok2".into(),
+            kind: Kind::Renew,
+            renews_serial: Some("0A".into()),
+            revoke_previous: true,
+            ..e.clone()
+        };
+        let mail = MailRecord {
+            id: "m2".into(),
+            enrollment_id: "e2".into(),
+            to: e.email.clone(),
+            subject: "s".into(),
+            body: "b".into(),
+            one_time_url: "http://x/issue/tok2".into(),
+            sent_at: NOW,
+        };
+        store
+            .create_enrollment(&renewal, &mail)
+            .await
+            .expect("create");
+        let got = store.enrollment("e2").await.expect("read").expect("exists");
+        assert!(got.revoke_previous);
+        let mut new_cert = cert("0B");
+        new_cert.enrollment_id = "e2".into();
+        let later = NOW + time::Duration::hours(2);
+        assert_eq!(
+            store
+                .issue_superseding("e2", &new_cert, later, "0A")
+                .await
+                .expect("renew"),
+            IssueOutcome::Issued
+        );
+        let old = store
+            .certificate("0A")
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(old.revoked_at, Some(later));
+        assert_eq!(old.reason.as_deref(), Some("superseded"));
+        let revoked: Vec<String> = store
+            .revoked()
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|c| c.serial)
+            .collect();
+        assert_eq!(revoked, ["0A"]);
+    }
+
+    #[tokio::test]
+    async fn crl_numbers_only_grow_and_an_older_crl_never_replaces_a_newer_one() {
+        let store = SqliteStore::connect("sqlite::memory:")
+            .await
+            .expect("store");
+        assert_eq!(store.current_crl().await.expect("read"), None);
+        let (a, b) = (
+            store.next_crl_number().await.expect("a"),
+            store.next_crl_number().await.expect("b"),
+        );
+        assert_eq!((a, b), (1, 2));
+        let crl = |number: u64| CrlRecord {
+            number,
+            der: vec![u8::try_from(number).unwrap_or(0)],
+            this_update: NOW,
+            next_update: NOW + time::Duration::days(7),
+            revoked_count: 0,
+        };
+        store.save_crl(&crl(2)).await.expect("save 2");
+        store.save_crl(&crl(1)).await.expect("save 1");
+        assert_eq!(store.current_crl().await.expect("read"), Some(crl(2)));
     }
 
     #[tokio::test]

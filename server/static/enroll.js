@@ -1,0 +1,161 @@
+/*
+ * enroll.js: the behaviour of the Step 2 and Step 3 pages, in place of the
+ * real site's enrollment control. Served by the mock at /static/enroll.js.
+ *
+ * Step 2, 発行: check the PIN, generate the key pair in the page, send the
+ * PKCS#10 request, show the Step 3 page the service answers, and turn its
+ * クライアント証明書のインストール button into the download of a PKCS#12 file
+ * (key + certificate + root) encrypted with the PIN. The key stays in this
+ * page's memory and leaves it only inside that file.
+ *
+ * Step 2, the fallback: the service generates the key and answers the PKCS#12
+ * file; the page then shows Step 3 with the same button.
+ *
+ * The button disables itself on the first press: 発行 sends one request only.
+ * Without JavaScript the forms still post (a pasted request, or the PIN).
+ */
+(function () {
+  "use strict";
+  var W = window.Webra2Crypto;
+
+  function $(id) { return document.getElementById(id); }
+
+  function say(el, text, failed) {
+    if (!el) return;
+    el.hidden = false;
+    el.textContent = text;
+    el.classList.toggle("failed", !!failed);
+  }
+
+  /** The PIN rule of the manual: half-width alphanumerics, case-sensitive, typed twice. */
+  function checkPin(pin, again, status) {
+    if (!W.validPin(pin.value)) {
+      say(status, "PIN は半角英数字 (A–Z, a–z, 0–9) で入力してください。大文字と小文字は区別されます。", true);
+      pin.focus();
+      return null;
+    }
+    if (pin.value !== again.value) {
+      say(status, "PIN と PIN (確認) が一致しません。", true);
+      again.focus();
+      return null;
+    }
+    return pin.value;
+  }
+
+  /** Shows a page the service answered in place of this one (the key stays in memory). */
+  function showPage(html, url) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    document.title = doc.title;
+    document.body.replaceWith(document.adoptNode(doc.body));
+    if (url) history.replaceState(null, "", url);
+  }
+
+  function offerPkcs12(bytes) {
+    var button = $("client-cert");
+    if (!button) return;
+    var name = (document.body.dataset.userId || "client") + "-" + (document.body.dataset.serial || "") + ".p12";
+    button.href = URL.createObjectURL(new Blob([bytes], { type: "application/x-pkcs12" }));
+    button.download = name;
+    button.dataset.pkcs12 = "ready";
+    say($("pkcs12-status"),
+      "クライアント証明書と秘密鍵を PKCS#12 ファイル (" + name + ") にまとめました。" +
+      "インストールのときに、ステップ2で決めた PIN を入力してください。");
+  }
+
+  async function fetchBytes(url) {
+    var resp = await fetch(url, { credentials: "same-origin" });
+    if (!resp.ok) throw new Error(url + ": HTTP " + resp.status);
+    return new Uint8Array(await resp.arrayBuffer());
+  }
+
+  function start(form, button) {
+    if (form.dataset.sent) return false;
+    form.dataset.sent = "1";
+    button.disabled = true;
+    return true;
+  }
+
+  function reset(form, button) {
+    delete form.dataset.sent;
+    button.disabled = false;
+  }
+
+  async function issueInPage(form) {
+    var button = $("issue"), status = $("enroll-status");
+    var pin = checkPin($("pin"), $("pin-confirm"), status);
+    if (pin === null || !start(form, button)) return;
+    try {
+      var bits = Number(form.dataset.keyLength);
+      say(status, "鍵を生成しています (RSA " + bits + " bit)…");
+      var keys = await W.generateKey(bits);
+      var csr = await W.buildCsr(keys);
+      say(status, "証明書を発行しています…");
+      var resp = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-pem-file", "Accept": "text/html" },
+        body: W.pem("CERTIFICATE REQUEST", csr)
+      });
+      var html = await resp.text();
+      if (!resp.ok) { showPage(html); return; }
+      showPage(html, form.dataset.step3);
+      var cert = await fetchBytes($("cert-der").getAttribute("href"));
+      var root = await fetchBytes($("root-ca").getAttribute("href"));
+      offerPkcs12(await W.buildPkcs12(keys.privateKey, cert, root, pin, document.body.dataset.userId));
+    } catch (err) {
+      var after = $("pkcs12-status");
+      if (after) { say(after, "PKCS#12 ファイルを作れませんでした: " + err.message, true); return; }
+      say(status, "発行できませんでした: " + err.message, true);
+      reset(form, button);
+    }
+  }
+
+  async function issueOnServer(form) {
+    var button = $("server-issue"), status = $("server-status");
+    var pin = checkPin($("server-pin"), $("server-pin-confirm"), status);
+    if (pin === null || !start(form, button)) return;
+    try {
+      say(status, "サーバーで鍵を生成しています…");
+      var resp = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/x-pkcs12, text/html" },
+        body: JSON.stringify({ pin: pin })
+      });
+      if (!resp.ok) { showPage(await resp.text()); return; }
+      var p12 = new Uint8Array(await resp.arrayBuffer());
+      var page = await fetch(form.dataset.step3, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+      showPage(await page.text(), page.ok ? form.dataset.step3 : null);
+      offerPkcs12(p12);
+    } catch (err) {
+      say(status, "発行できませんでした: " + err.message, true);
+      reset(form, button);
+    }
+  }
+
+  // A corrected PIN clears the complaint about the old one.
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!form) return;
+    var status = form.querySelector(".status.failed");
+    if (status) { status.textContent = ""; status.classList.remove("failed"); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id === "enroll") {
+      var pasted = $("csr") && $("csr").value.trim();
+      if (pasted || !W || !window.crypto || !window.crypto.subtle) {
+        // A request made elsewhere is posted as a form, once.
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "1";
+        return;
+      }
+      event.preventDefault();
+      issueInPage(form);
+    } else if (form.id === "server-pkcs12") {
+      event.preventDefault();
+      issueOnServer(form);
+    }
+  });
+})();

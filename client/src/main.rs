@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use time::OffsetDateTime;
 use webra2_client::{
     e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, E2eOptions, IssueOptions,
-    KeySpec, Kind, NoProgress, PathStatus, Progress, ReissueOptions, Report, TerminalProgress,
+    KeySpec, Kind, NoProgress, PathStatus, Progress, Recording, ReissueOptions, Report,
+    TerminalProgress,
 };
 
 /// The user's side of the webra2 issuance manual, as a test harness.
@@ -68,6 +69,10 @@ struct CheckArgs {
     /// the certification path check is skipped.
     #[arg(long)]
     no_root_install: bool,
+    /// Record every HTTP exchange, redacted (no secrets, serials, tokens, ids or
+    /// times), as a JSON transcript in FILE, to compare runs against each other.
+    #[arg(long, value_name = "FILE")]
+    transcript: Option<PathBuf>,
     /// With --no-root-install: fail, instead of skip, the certification path check.
     #[arg(long)]
     require_path: bool,
@@ -204,33 +209,43 @@ fn run() -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     match cli.command {
         Command::Issue(args) => {
-            let json = args.check.json;
+            let (json, transcript) = (args.check.json, args.check.transcript.clone());
             let opts = issue_options(args);
-            let report = runtime.block_on(async { issue(&opts, progress(json)).await });
+            let rec = Recording::new(progress(json));
+            let report = runtime.block_on(async { issue(&opts, &rec).await });
+            write_transcript(&rec, transcript.as_deref())?;
             finish(&report, json)
         }
         Command::Renew(args) => {
             let json = args.issue.check.json;
+            let transcript = args.issue.check.transcript.clone();
             let mut opts = issue_options(args.issue);
             opts.expect_kind = Some(Kind::Renew);
             opts.previous_serial = args.renews_serial;
-            let report = runtime.block_on(async { issue(&opts, progress(json)).await });
+            let rec = Recording::new(progress(json));
+            let report = runtime.block_on(async { issue(&opts, &rec).await });
+            write_transcript(&rec, transcript.as_deref())?;
             finish(&report, json)
         }
         Command::E2e(args) => {
-            let json = args.check.json;
+            let (json, transcript) = (args.check.json, args.check.transcript.clone());
             let opts = e2e_options(args);
-            let report = runtime.block_on(async { e2e(&opts, progress(json)).await });
+            let rec = Recording::new(progress(json));
+            let report = runtime.block_on(async { e2e(&opts, &rec).await });
+            write_transcript(&rec, transcript.as_deref())?;
             finish(&report, json)
         }
         Command::Reissue(args) => {
             let json = args.e2e.check.json;
+            let transcript = args.e2e.check.transcript.clone();
             let opts = ReissueOptions {
                 e2e: e2e_options(args.e2e),
                 serial: args.serial,
                 reason: args.reason,
             };
-            let report = runtime.block_on(async { reissue(&opts, progress(json)).await });
+            let rec = Recording::new(progress(json));
+            let report = runtime.block_on(async { reissue(&opts, &rec).await });
+            write_transcript(&rec, transcript.as_deref())?;
             finish(&report, json)
         }
         Command::Inspect(args) => {
@@ -289,6 +304,15 @@ fn e2e_options(args: E2eArgs) -> E2eOptions {
     opts.site_ca = args.check.site_ca;
     opts.require_path = args.check.require_path;
     opts
+}
+
+/// Writes the recorded transcript where `--transcript` asked for it.
+fn write_transcript(rec: &Recording<'_>, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        std::fs::write(path, rec.to_json())
+            .with_context(|| format!("cannot write the transcript to {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn progress(json: bool) -> &'static dyn Progress {

@@ -375,6 +375,56 @@ mod tests {
     }
 
     #[test]
+    fn root_flags_resolve_to_one_source_or_are_refused() {
+        let with = |root, cert: Option<&str>, key: Option<&str>| {
+            Settings::from_args(ServeArgs {
+                root,
+                root_cert: cert.map(PathBuf::from),
+                root_key: key.map(PathBuf::from),
+                ..ServeArgs::default()
+            })
+            .map(|s| s.root)
+        };
+        assert_eq!(
+            with(None, None, None).expect("default"),
+            RootSource::Fixture
+        );
+        assert_eq!(
+            with(Some(RootMode::Ephemeral), None, None).expect("ephemeral"),
+            RootSource::Ephemeral
+        );
+        assert_eq!(
+            with(None, Some("c"), Some("k")).expect("files").name(),
+            "file"
+        );
+        assert!(
+            with(None, Some("c"), None).is_err(),
+            "a cert without its key"
+        );
+        assert!(
+            with(Some(RootMode::File), None, None).is_err(),
+            "file without files"
+        );
+        assert!(with(Some(RootMode::Ephemeral), Some("c"), Some("k")).is_err());
+    }
+
+    #[test]
+    fn faults_from_the_environment_are_json_checked_at_start() {
+        let ok = Settings::from_args(ServeArgs {
+            faults: Some(r#"{"faults": [{"kind": "wrong_root"}]}"#.into()),
+            ..ServeArgs::default()
+        })
+        .expect("valid JSON");
+        assert_eq!(ok.faults.faults.len(), 1);
+        let err = Settings::from_args(ServeArgs {
+            faults: Some(r#"{"faults": [{"kind": "wrong_rooot"}]}"#.into()),
+            ..ServeArgs::default()
+        })
+        .expect_err("a misspelt kind");
+        assert!(err.to_string().contains("WEBRA2_FAULTS"), "{err}");
+    }
+
+    #[test]
     fn unknown_config_file_keys_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("bad.toml");

@@ -30,7 +30,7 @@
   /** The PIN rule of the manual: half-width alphanumerics, case-sensitive, typed twice. */
   function checkPin(pin, again, status) {
     if (!W.validPin(pin.value)) {
-      say(status, "PIN は半角英数字 (A–Z, a–z, 0–9) で入力してください。大文字と小文字は区別されます。", true);
+      say(status, "PIN は半角英数字 (A–Z, a–z, 0–9) 4 文字以上で入力してください。大文字と小文字は区別されます。", true);
       pin.focus();
       return null;
     }

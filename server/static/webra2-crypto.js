@@ -96,8 +96,11 @@
   function random(n) { var b = new Uint8Array(n); root.crypto.getRandomValues(b); return b; }
 
   // ---- the PIN -----------------------------------------------------------
-  /** The manual's rule: half-width alphanumerics, case-sensitive. */
-  function validPin(pin) { return typeof pin === "string" && /^[A-Za-z0-9]{1,64}$/.test(pin); }
+  /**
+   * The manual's rule: half-width alphanumerics, case-sensitive; 4 to 128 of
+   * them, the lengths the service's own PKCS#12 path takes.
+   */
+  function validPin(pin) { return typeof pin === "string" && /^[A-Za-z0-9]{4,128}$/.test(pin); }
 
   // ---- key and PKCS#10 ---------------------------------------------------
   /** An RSA key pair of `bits` for signing; extractable so it can go into the PKCS#12. */

@@ -206,7 +206,7 @@ describe("the issuance site in Chromium", () => {
     });
   });
 
-  test("a used URL, an expired URL and a missing session each get a page that says what to do", async () => {
+  test("a used URL, an expired URL, a missing and an expired session each get a page that says what to do", async () => {
     const shot = screenshots("error-pages");
     const { created } = await issueViaApi(mock, "B0004", "pw-4");
     const stale = await prepare(mock, { user_id: "B0005", auth_password: "pw-5", url_valid_days: 1 });
@@ -226,6 +226,21 @@ describe("the issuance site in Chromium", () => {
       await shot(page, "session-required");
       await page.getByRole("link", { name: "認証情報パスワードの入力へ戻る" }).click();
       await assertFrame(page, "証明書発行サイト", "【ステップ1】");
+
+      // The session gone while Step 2 was open: 発行 shows the page that says to start again.
+      await step1(page, fresh.one_time_url, "証明書発行サイト", "pw-6");
+      await setClock(mock, new Date(Date.now() + 40 * 60e3).toISOString());
+      try {
+        await page.locator("#pin").fill("Late1234");
+        await page.locator("#pin-confirm").fill("Late1234");
+        await page.getByRole("button", { name: "発行", exact: true }).click();
+        await page.waitForSelector("body[data-problem='session-expired']");
+        assert.ok((await page.title()).includes("セッション"));
+        assert.ok(await page.getByRole("link", { name: "認証情報パスワードの入力へ戻る" }).isVisible());
+        await shot(page, "session-expired");
+      } finally {
+        await fetch(`${mock.admin}/admin/clock`, { method: "DELETE" });
+      }
 
       const unknown = await page.goto(`${mock.public}/issue/no-such-token`);
       assert.equal(unknown.status(), 404);

@@ -7,7 +7,7 @@ use crate::helpers::{assert_problem, fixtures, TestApp};
 use crate::redact::Redactor;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use webra2_client::{
     e2e, reissue, CertFormat, ClientKey, E2eOptions, Kind, NoProgress, ReissueOptions, Report,
@@ -33,7 +33,7 @@ fn failed(report: &Report) -> Vec<String> {
         .collect()
 }
 
-async fn issued(app: &TestApp, opts: &E2eOptions) -> Report {
+async fn issued(opts: &E2eOptions) -> Report {
     let report = e2e(opts, &NoProgress).await;
     assert!(report.ok, "{:#?}", failed(&report));
     report
@@ -171,12 +171,12 @@ async fn confirm_with(app: &TestApp, store: &Path, serial: &str) -> reqwest::Res
 async fn a_renewal_issues_a_new_certificate_and_the_report_names_both_serials() {
     let app = TestApp::spawn().await;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let first = issued(&app, &options(&app, "U0101", tmp.path())).await;
+    let first = issued(&options(&app, "U0101", tmp.path())).await;
     let old = first.serial.clone().expect("serial");
 
     let mut opts = options(&app, "U0101", tmp.path());
     opts.kind = Kind::Renew;
-    let renewed = issued(&app, &opts).await;
+    let renewed = issued(&opts).await;
     assert_eq!(renewed.previous_serial.as_deref(), Some(old.as_str()));
     let new = renewed.serial.clone().expect("serial");
     assert_ne!(new, old);
@@ -204,14 +204,14 @@ async fn a_renewal_issues_a_new_certificate_and_the_report_names_both_serials() 
 async fn a_renewal_prepared_to_revoke_the_previous_revokes_it_as_superseded_and_the_crl_lists_it() {
     let app = TestApp::spawn().await;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let old = issued(&app, &options(&app, "U0102", tmp.path()))
+    let old = issued(&options(&app, "U0102", tmp.path()))
         .await
         .serial
         .expect("serial");
     let mut opts = options(&app, "U0102", tmp.path());
     opts.kind = Kind::Renew;
     opts.revoke_previous = true;
-    let renewed = issued(&app, &opts).await;
+    let renewed = issued(&opts).await;
 
     let (_, view) = app.admin_get(&format!("/admin/certificates/{old}")).await;
     assert_eq!(view["status"], "revoked");
@@ -244,7 +244,7 @@ async fn the_crl_is_signed_by_the_root_named_in_every_certificate_and_its_number
     let (again, _) = crl_number_and_serials(&get_crl(&app).await);
     assert_eq!(again, n0, "an unchanged CRL keeps its number");
 
-    let report = issued(&app, &options(&app, "U0104", tmp.path())).await;
+    let report = issued(&options(&app, "U0104", tmp.path())).await;
     let serial = report.serial.expect("serial");
     let leaf = std::fs::read(tmp.path().join(format!("personal/{serial}.crt.pem"))).expect("cert");
     let leaf = pem::parse(leaf).expect("PEM").into_contents();
@@ -293,7 +293,7 @@ async fn after_a_lost_pin_the_reissue_revokes_the_old_certificate_which_the_conf
         tempfile::tempdir().expect("a"),
         tempfile::tempdir().expect("b"),
     );
-    let old = issued(&app, &options(&app, "U0105", old_store.path()))
+    let old = issued(&options(&app, "U0105", old_store.path()))
         .await
         .serial
         .expect("serial");
@@ -334,7 +334,7 @@ async fn the_pkcs12_path_gives_a_file_openssl_opens_with_the_pin_only_and_the_cl
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut opts = options(&app, "U0106", tmp.path());
     opts.pkcs12 = true;
-    let report = issued(&app, &opts).await;
+    let report = issued(&opts).await;
     assert_eq!(status(&report, "4"), Status::Pass);
     let serial = report.serial.clone().expect("serial");
     let p12 = tmp.path().join(format!("personal/{serial}.p12"));
@@ -424,7 +424,7 @@ async fn without_the_root_the_path_check_is_skipped_and_the_confirmation_needs_a
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut opts = options(&app, "U0108", &tmp.path().join("a"));
     opts.install_root = false;
-    let report = issued(&app, &opts).await;
+    let report = issued(&opts).await;
     for id in ["3-1", "3-2", "3-E", "4"] {
         assert_eq!(status(&report, id), Status::Skip, "{id}");
     }
@@ -445,7 +445,7 @@ async fn without_the_root_the_path_check_is_skipped_and_the_confirmation_needs_a
     let mut opts = options(&app, "U0109", &tmp.path().join("b"));
     opts.install_root = false;
     opts.site_ca = Some(fixtures().join("root.cert.pem"));
-    let report = issued(&app, &opts).await;
+    let report = issued(&opts).await;
     assert_eq!(status(&report, "4"), Status::Pass);
     assert_eq!(status(&report, "3-E"), Status::Skip);
 
@@ -458,12 +458,12 @@ async fn without_the_root_the_path_check_is_skipped_and_the_confirmation_needs_a
     assert_eq!(status(&report, "3-E"), Status::Fail);
 }
 
-async fn passes_with_format(format: CertFormat, user: &str) -> PathBuf {
+async fn passes_with_format(format: CertFormat, user: &str) {
     let app = TestApp::spawn().await;
-    let tmp = tempfile::tempdir().expect("tempdir").keep();
-    let mut opts = options(&app, user, &tmp);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut opts = options(&app, user, tmp.path());
     opts.format = format;
-    let report = issued(&app, &opts).await;
+    let report = issued(&opts).await;
     let download = report.step("3-3").expect("3-3");
     assert_eq!(download.status, Status::Pass);
     let media = match format {
@@ -473,23 +473,19 @@ async fn passes_with_format(format: CertFormat, user: &str) -> PathBuf {
     };
     assert!(download.detail.contains(media), "{}", download.detail);
     assert_eq!(status(&report, "4"), Status::Pass);
-    tmp
 }
 
 #[tokio::test]
 async fn the_client_installs_a_pem_certificate() {
-    let dir = passes_with_format(CertFormat::Pem, "U0111").await;
-    let _ = std::fs::remove_dir_all(dir);
+    passes_with_format(CertFormat::Pem, "U0111").await;
 }
 
 #[tokio::test]
 async fn the_client_installs_a_der_certificate() {
-    let dir = passes_with_format(CertFormat::Der, "U0112").await;
-    let _ = std::fs::remove_dir_all(dir);
+    passes_with_format(CertFormat::Der, "U0112").await;
 }
 
 #[tokio::test]
 async fn the_client_installs_a_pkcs7_certificate() {
-    let dir = passes_with_format(CertFormat::P7c, "U0113").await;
-    let _ = std::fs::remove_dir_all(dir);
+    passes_with_format(CertFormat::P7c, "U0113").await;
 }

@@ -4,10 +4,12 @@
 
 mod client_e2e;
 mod client_wiremock;
+mod harness;
 mod helpers;
 mod lifecycle;
 mod redact;
 mod server_flow;
+mod site_pages;
 mod store_rules;
 mod subprocess;
 mod transcripts;

@@ -331,3 +331,64 @@ fn e2e_exits_non_zero_when_the_root_fingerprint_is_not_the_expected_one() {
                 == 0
     );
 }
+
+#[test]
+fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start("sqlite::memory:");
+    let admin = server.field("admin");
+    let store = tmp.path().join("store");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "e2e",
+            "--admin-url",
+            &admin,
+            "--user-id",
+            "U0201",
+            "--pin",
+            "pin-1234",
+        ];
+        args.extend_from_slice(&["--store", store.to_str().expect("utf8"), "--json"]);
+        args.extend_from_slice(extra);
+        let out = client(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{extra:?}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<Value>(&stdout).expect("a JSON report")
+    };
+    let first = run(&["--pkcs12"]);
+    let first_serial = first["serial"].as_str().expect("serial").to_owned();
+    let p12 = store.join(format!("personal/{first_serial}.p12"));
+    assert!(p12.exists(), "the PKCS#12 file is kept");
+    if have("openssl") {
+        let info = openssl(&[
+            "pkcs12",
+            "-in",
+            p12.to_str().expect("utf8"),
+            "-info",
+            "-nokeys",
+            "-passin",
+            "pass:pin-1234",
+        ]);
+        assert!(
+            info.status.success(),
+            "{}",
+            String::from_utf8_lossy(&info.stderr)
+        );
+    }
+
+    let renewed = run(&["--kind", "renew"]);
+    assert_eq!(renewed["previous_serial"], first_serial.as_str());
+    assert_ne!(renewed["serial"], first_serial.as_str());
+    let steps = renewed["steps"].as_array().expect("steps");
+    assert!(
+        steps.iter().any(|s| s["id"] == "0-3"
+            && s["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("証明書更新サイト"))),
+        "{steps:#?}"
+    );
+}

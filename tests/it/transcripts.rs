@@ -62,3 +62,34 @@ async fn transcript_of_a_lockout() {
     assert_eq!(statuses, [401, 401, 401, 401, 423, 423]);
     insta::assert_json_snapshot!("transcript_lockout", exchanges);
 }
+
+#[tokio::test]
+async fn transcript_of_a_renewal() {
+    let app = TestApp::spawn_at(datetime!(2026-11-25 09:00 +09:00)).await;
+    let store = tempfile::tempdir().expect("tempdir");
+    let first = e2e(&e2e_options(&app, "U0003", store.path()), &NoProgress).await;
+    assert!(first.ok);
+    let mut opts = e2e_options(&app, "U0003", store.path());
+    opts.kind = webra2_client::Kind::Renew;
+    let recording = Recording::new(&NoProgress);
+    let report = e2e(&opts, &recording).await;
+    assert!(report.ok);
+    insta::assert_json_snapshot!("transcript_renew", recording.exchanges());
+}
+
+#[tokio::test]
+async fn transcript_of_the_pkcs12_path() {
+    let app = TestApp::spawn_at(datetime!(2026-11-25 09:00 +09:00)).await;
+    let store = tempfile::tempdir().expect("tempdir");
+    let mut opts = e2e_options(&app, "U0004", store.path());
+    opts.pkcs12 = true;
+    let recording = Recording::new(&NoProgress);
+    let report = e2e(&opts, &recording).await;
+    assert!(report.ok);
+    let text = recording.to_json();
+    assert!(
+        !text.contains("pin-1234"),
+        "the PIN never reaches the transcript"
+    );
+    insta::assert_json_snapshot!("transcript_pkcs12", recording.exchanges());
+}

@@ -286,19 +286,6 @@ pub async fn certificate(
     Ok(Json(certificate_view(&c, state.clock.now())))
 }
 
-/// The RFC 5280 reason names a revocation may give.
-const REASONS: [&str; 9] = [
-    "unspecified",
-    "keyCompromise",
-    "cACompromise",
-    "affiliationChanged",
-    "superseded",
-    "cessationOfOperation",
-    "certificateHold",
-    "privilegeWithdrawn",
-    "aACompromise",
-];
-
 /// `POST /admin/certificates/{serial}/revoke`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -321,8 +308,11 @@ pub async fn revoke(
         extract::admin_json(&headers, &body)?
     };
     let reason = req.reason.unwrap_or_else(|| "unspecified".into());
-    if !REASONS.contains(&reason.as_str()) {
-        return Err(bad(format!("reason must be one of {}", REASONS.join(", "))));
+    if !webra2_ca::REVOCATION_REASONS.contains(&reason.as_str()) {
+        return Err(bad(format!(
+            "reason must be one of {}",
+            webra2_ca::REVOCATION_REASONS.join(", ")
+        )));
     }
     let serial = normalise_serial(&serial);
     let now = state.clock.now();

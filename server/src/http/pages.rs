@@ -6,6 +6,9 @@
 use maud::{html, Markup, DOCTYPE};
 use webra2_wire::{AuthResponse, Fingerprint, Issued, Problem, ProblemKind};
 
+/// The PIN rule as an HTML pattern: half-width alphanumerics, as many as the
+/// service's PKCS#12 path takes (the page script checks the same).
+const PIN_PATTERN: &str = "[A-Za-z0-9]{4,128}";
 /// Where a page's scripts and style sheet are served (see [`super::assets`]).
 const CSS: &str = "/static/site.css";
 const SCRIPTS: [&str; 2] = ["/static/webra2-crypto.js", "/static/enroll.js"];
@@ -112,7 +115,7 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
                 data-key-length=(auth.key_length) data-step3=(step3) {
                 h3 { "PIN の設定" }
                 p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。"
-                    "半角英数字で入力します。大文字と小文字は区別されます。" }
+                    "半角英数字 4 文字以上で入力します。大文字と小文字は区別されます。" }
                 // No `name`: the PIN is never posted, it only encrypts the file in the page.
                 p { label for="pin" { "PIN" } input type="password" id="pin" autocomplete="new-password"; }
                 p { label for="pin-confirm" { "PIN (確認)" } input type="password" id="pin-confirm" autocomplete="new-password"; }
@@ -128,7 +131,7 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
             form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3) {
                 h3 { "鍵をサーバーで生成する (代替手段)" }
                 p { "ブラウザーで鍵を生成できない場合は、サービスが鍵を生成し、証明書と一緒に PIN で保護した PKCS#12 ファイルとして渡します。" }
-                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" autocomplete="new-password"; }
+                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(PIN_PATTERN) autocomplete="new-password"; }
                 p { label for="server-pin-confirm" { "PIN (確認)" } input type="password" id="server-pin-confirm" autocomplete="new-password"; }
                 p { button type="submit" id="server-issue" { "サーバーで鍵を生成して発行" } }
                 p.status #server-status role="status" {}

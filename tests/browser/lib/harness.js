@@ -73,6 +73,8 @@ export async function startBrowser() {
     viewport: { width: 1000, height: 900 },
   });
   const page = context.pages()[0] || await context.newPage();
+  // A page that lost what a test waits for fails in seconds, not after 30.
+  page.setDefaultTimeout(10000);
   return {
     context,
     page,

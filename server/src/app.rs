@@ -196,10 +196,7 @@ impl Application {
         let confirm = confirm::serve(
             self.confirm,
             self.tls,
-            http::observe(
-                http::with_faults(confirm::router(self.state.clone()), self.state.clone()),
-                self.state.clone(),
-            ),
+            http::confirm_router(self.state.clone()),
             stopped(rx),
         );
         tokio::spawn(async move {

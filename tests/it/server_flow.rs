@@ -665,3 +665,49 @@ async fn a_renewal_site_carries_the_renewal_title() {
         .expect("html");
     assert!(page.contains("<title>証明書更新サイト"));
 }
+
+#[tokio::test]
+async fn the_confirmation_page_without_a_certificate_is_401_as_json_or_as_a_japanese_page() {
+    let app = TestApp::spawn().await;
+    let root = ::pem::parse(crate::helpers::fixture("root.cert.pem")).expect("root PEM");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(
+            root.into_contents(),
+        ))
+        .expect("root");
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("client");
+    let json = client
+        .get(&app.confirm_url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("TLS without a client certificate");
+    assert_problem(json, 401, "certificate-required").await;
+    let page = client
+        .get(&app.confirm_url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("TLS without a client certificate");
+    assert_eq!(page.status(), StatusCode::UNAUTHORIZED);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
+    let text = page.text().await.expect("html");
+    assert!(
+        text.contains("lang=\"ja\"") && text.contains("certificate-required"),
+        "{text}"
+    );
+}

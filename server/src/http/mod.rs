@@ -58,6 +58,14 @@ pub fn public_router(state: AppState) -> Router {
     finish(routes, state).layer(pages)
 }
 
+/// The confirm listener's router (its one route lives in [`crate::confirm`]) with
+/// the shared layers: faults, observation, and Japanese error pages for browsers.
+pub fn confirm_router(state: AppState) -> Router {
+    let routes = with_faults(crate::confirm::router(state.clone()), state.clone());
+    let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
+    observe(routes, state).layer(pages)
+}
+
 /// The admin listener: preparation, outbox, certificates, clock.
 pub fn admin_router(state: AppState) -> Router {
     let routes = Router::new()

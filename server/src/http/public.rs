@@ -341,6 +341,25 @@ fn step3_markup(
     )
 }
 
+/// The certificate an enrollment issued; `404` before it issued.
+async fn issued_certificate(
+    state: &AppState,
+    enrollment: &EnrollmentRecord,
+) -> Result<crate::store::CertificateRecord, AppError> {
+    let serial = enrollment.serial.as_deref().ok_or_else(|| {
+        AppError::new(
+            ProblemKind::NotFound,
+            "no certificate has been issued on this URL yet: send the key (Step 2) first",
+        )
+    })?;
+    state.store.certificate(serial).await?.ok_or_else(|| {
+        AppError::internal(format!(
+            "enrollment {} names a missing certificate",
+            enrollment.id
+        ))
+    })
+}
+
 /// The Step 3 page of an enrollment that has issued, from what the store holds.
 async fn step3_page(
     state: &AppState,
@@ -348,18 +367,7 @@ async fn step3_page(
     enrollment: &EnrollmentRecord,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let serial = enrollment.serial.clone().ok_or_else(|| {
-        AppError::new(
-            ProblemKind::NotFound,
-            "no certificate has been issued on this URL yet: send the key (Step 2) first",
-        )
-    })?;
-    let cert = state.store.certificate(&serial).await?.ok_or_else(|| {
-        AppError::internal(format!(
-            "enrollment {} names a missing certificate",
-            enrollment.id
-        ))
-    })?;
+    let cert = issued_certificate(state, enrollment).await?;
     let issued = Issued {
         serial: cert.serial,
         certificate_url: format!("{}/issue/{token}/certificate", state.public_url),
@@ -400,18 +408,8 @@ pub async fn certificate(
 ) -> Result<Response, AppError> {
     let enrollment = known_enrollment(&state, &token).await?;
     session_for(&state, &headers, &enrollment).await?;
-    let serial = enrollment.serial.clone().ok_or_else(|| {
-        AppError::new(
-            ProblemKind::NotFound,
-            "no certificate has been issued on this URL yet: send the key (Step 2) first",
-        )
-    })?;
-    let cert = state.store.certificate(&serial).await?.ok_or_else(|| {
-        AppError::internal(format!(
-            "enrollment {} names a missing certificate",
-            enrollment.id
-        ))
-    })?;
+    let cert = issued_certificate(&state, &enrollment).await?;
+    let serial = cert.serial.clone();
     let name = format!("{}-{}", enrollment.user_id, serial);
     let (content_type, filename, body) = match q.format.as_deref().unwrap_or("pem") {
         "pem" => {

@@ -1,6 +1,9 @@
 //! `cargo bench -p webra2-bench`: one argon2 verification with the service's own
 //! parameters and code, the floor under Step 1.
 
+// criterion_group! and criterion_main! generate undocumented public functions.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn verify(c: &mut Criterion) {

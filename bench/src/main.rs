@@ -168,6 +168,7 @@ fn run_once(plan: &Plan, cores: usize, csrs: &Arc<Vec<String>>) -> anyhow::Resul
         cores,
         cpu_model: procfs::cpu_model(),
         quick: plan.quick,
+        runs: 1,
         issuances: plan.issuances,
         concurrency: plan.concurrency,
         keys: plan.keys,

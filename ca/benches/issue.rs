@@ -1,6 +1,9 @@
 //! `cargo bench -p webra2-ca`: the inner pieces of one issuance, the figures
 //! `webra2-bench` compares the service against.
 
+// criterion_group! and criterion_main! generate undocumented public functions.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use time::OffsetDateTime;
 use webra2_ca::{parse_csr, Ca, IssueRequest, Profile, Root};

@@ -7,6 +7,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -15,6 +16,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Taken by every write for its whole transaction. SQLite allows one writer
+    /// at a time, and a second one is told "busy" and sleeps in SQLite's busy
+    /// handler (1, 2, 5, 10 ms…) before it tries again: under load that made
+    /// the slowest issuances five times slower than the median (webra2-bench,
+    /// BENCHMARKS.md). Queued here, writers take turns at once, in order.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn ts(t: OffsetDateTime) -> i64 {
@@ -54,9 +61,15 @@ impl SqliteStore {
                 SqlitePoolOptions::new().max_connections(8),
             )
         };
-        let pool = pool.connect_with(opts).await?;
+        // sqlx pings a connection before lending it by default: a round trip to
+        // the connection's worker thread per query, for a file that cannot hang
+        // up like a network peer (webra2-bench measured it; BENCHMARKS.md).
+        let pool = pool.test_before_acquire(false).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Arc::default(),
+        })
     }
 
     fn enrollment_from_row(row: &SqliteRow) -> Result<EnrollmentRecord, StoreError> {
@@ -104,6 +117,7 @@ impl SqliteStore {
         now: OffsetDateTime,
         supersedes: Option<&str>,
     ) -> Result<IssueOutcome, StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         // The claim is the first statement, a write: SQLite takes the write lock
         // here, so of concurrent transactions exactly one sees an open URL.
@@ -168,6 +182,7 @@ impl Store for SqliteStore {
         e: &NewEnrollment,
         mail: &MailRecord,
     ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
@@ -234,6 +249,7 @@ impl Store for SqliteStore {
         lock_after: u32,
         now: OffsetDateTime,
     ) -> Result<AuthFailure, StoreError> {
+        let _writer = self.writer.lock().await;
         // One statement decides both the count and the lock, so two wrong
         // passwords at once cannot both see "one attempt left".
         let row = sqlx::query(&format!(
@@ -265,6 +281,7 @@ impl Store for SqliteStore {
         session: &SessionRecord,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(&format!(
             "UPDATE enrollments SET failed_attempts = 0, state = 'authenticated'
@@ -340,6 +357,7 @@ impl Store for SqliteStore {
     }
 
     async fn next_crl_number(&self) -> Result<u64, StoreError> {
+        let _writer = self.writer.lock().await;
         let row = sqlx::query(
             "UPDATE crl SET next_number = next_number + 1 WHERE id = 1
           RETURNING next_number - 1 AS taken",
@@ -351,6 +369,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_crl(&self, crl: &CrlRecord) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
         let number = i64::try_from(crl.number)
             .map_err(|_| StoreError::Corrupt(format!("CRL number {}", crl.number)))?;
         let count = i64::try_from(crl.revoked_count).unwrap_or(i64::MAX);
@@ -428,6 +447,7 @@ impl Store for SqliteStore {
         at: OffsetDateTime,
         reason: &str,
     ) -> Result<RevokeOutcome, StoreError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL",
@@ -478,6 +498,7 @@ impl Store for SqliteStore {
         enrollment_id: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let _writer = self.writer.lock().await;
         let done = sqlx::query("UPDATE enrollments SET url_expires_at = ? WHERE id = ?")
             .bind(ts(at))
             .bind(enrollment_id)

@@ -7,6 +7,7 @@ mod client_wiremock;
 mod harness;
 mod helpers;
 mod lifecycle;
+mod protocol_versions;
 mod redact;
 mod server_flow;
 mod site_pages;

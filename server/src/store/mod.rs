@@ -239,7 +239,9 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 
-    /// The session with this token hash.
+    /// The session with this token hash. A session never changes once recorded
+    /// (it only expires, which the caller decides by its clock), so a store may
+    /// answer from a copy it keeps.
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Consumes the one-time URL and records the certificate, in one transaction.
@@ -263,6 +265,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// The certificate with this serial.
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// The enrollment with this one-time URL token and the certificate it
+    /// issued (`None` before it issued): what the certificate download needs,
+    /// which a store may read in one step. The default reads the two in turn.
+    async fn enrollment_and_certificate_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
+        let Some(enrollment) = self.enrollment_by_token(token).await? else {
+            return Ok(None);
+        };
+        let certificate = match enrollment.serial.as_deref() {
+            Some(serial) => self.certificate(serial).await?,
+            None => None,
+        };
+        Ok(Some((enrollment, certificate)))
+    }
 
     /// Every revoked certificate, in revocation order: what the CRL lists.
     async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError>;

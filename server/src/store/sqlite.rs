@@ -6,8 +6,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -22,6 +23,40 @@ pub struct SqliteStore {
     /// the slowest issuances five times slower than the median (webra2-bench,
     /// BENCHMARKS.md). Queued here, writers take turns at once, in order.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Sessions recorded or read lately. Every request after Step 1 checks its
+    /// session, and a read is a round trip to the connection's worker thread,
+    /// the overhead webra2-bench measured (BENCHMARKS.md). A session is never
+    /// updated or deleted once recorded, so a copy answers exactly as the
+    /// table would; expiry is the caller's, by the service clock.
+    sessions: Arc<Mutex<SessionCache>>,
+}
+
+/// How many sessions [`SessionCache`] keeps: far more than are in use at once
+/// (a session is used within minutes of Step 1), and a few hundred KiB.
+const SESSION_CACHE_MAX: usize = 4096;
+
+/// A bounded copy of sessions, by token hash. Full, it forgets the half it
+/// learned first; a forgotten session is read from the table again.
+#[derive(Debug, Default)]
+struct SessionCache {
+    by_hash: HashMap<String, (u64, SessionRecord)>,
+    next: u64,
+}
+
+impl SessionCache {
+    fn get(&self, token_hash: &str) -> Option<SessionRecord> {
+        self.by_hash.get(token_hash).map(|(_, s)| s.clone())
+    }
+
+    fn insert(&mut self, session: SessionRecord) {
+        if self.by_hash.len() >= SESSION_CACHE_MAX {
+            let keep_from = self.next.saturating_sub(SESSION_CACHE_MAX as u64 / 2);
+            self.by_hash.retain(|_, (n, _)| *n >= keep_from);
+        }
+        self.next += 1;
+        self.by_hash
+            .insert(session.token_hash.clone(), (self.next, session));
+    }
 }
 
 fn ts(t: OffsetDateTime) -> i64 {
@@ -69,7 +104,16 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer: Arc::default(),
+            sessions: Arc::default(),
         })
+    }
+
+    /// The session cache; a panic elsewhere while it was held cannot have left
+    /// it half-changed (each change is one `HashMap` call), so poison is ignored.
+    fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn enrollment_from_row(row: &SqliteRow) -> Result<EnrollmentRecord, StoreError> {
@@ -95,16 +139,25 @@ impl SqliteStore {
     }
 
     fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRecord, StoreError> {
-        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        Self::certificate_from_columns(row, "")
+    }
+
+    /// A certificate from the columns named `{prefix}serial`, `{prefix}der`, ...
+    fn certificate_from_columns(
+        row: &SqliteRow,
+        prefix: &str,
+    ) -> Result<CertificateRecord, StoreError> {
+        let col = |name: &str| format!("{prefix}{name}");
+        let revoked_at: Option<i64> = row.try_get(col("revoked_at").as_str())?;
         Ok(CertificateRecord {
-            serial: row.try_get("serial")?,
-            user_id: row.try_get("user_id")?,
-            enrollment_id: row.try_get("enrollment_id")?,
-            der: row.try_get("der")?,
-            not_before: from_ts(row.try_get("not_before")?)?,
-            not_after: from_ts(row.try_get("not_after")?)?,
+            serial: row.try_get(col("serial").as_str())?,
+            user_id: row.try_get(col("user_id").as_str())?,
+            enrollment_id: row.try_get(col("enrollment_id").as_str())?,
+            der: row.try_get(col("der").as_str())?,
+            not_before: from_ts(row.try_get(col("not_before").as_str())?)?,
+            not_after: from_ts(row.try_get(col("not_after").as_str())?)?,
             revoked_at: revoked_at.map(from_ts).transpose()?,
-            reason: row.try_get("reason")?,
+            reason: row.try_get(col("reason").as_str())?,
         })
     }
 
@@ -119,47 +172,52 @@ impl SqliteStore {
     ) -> Result<IssueOutcome, StoreError> {
         let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
-        // The claim is the first statement, a write: SQLite takes the write lock
-        // here, so of concurrent transactions exactly one sees an open URL.
-        let claimed = sqlx::query(&format!(
-            "UPDATE enrollments SET state = 'issued', serial = ?
-              WHERE id = ? AND {OPEN_STATES} AND url_expires_at > ?"
-        ))
-        .bind(&cert.serial)
-        .bind(enrollment_id)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed != 1 {
-            tx.rollback().await?;
-            return Ok(IssueOutcome::NotOpen);
-        }
-        sqlx::query(
-            "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&cert.serial)
-        .bind(&cert.user_id)
-        .bind(enrollment_id)
-        .bind(&cert.der)
-        .bind(ts(cert.not_before))
-        .bind(ts(cert.not_after))
-        .execute(&mut *tx)
-        .await?;
-        if let Some(serial) = supersedes {
+        // One statement list, so one round trip to the connection's thread
+        // (webra2-bench, BENCHMARKS.md). The claim is the first statement, a
+        // write: SQLite takes the write lock here, so of concurrent transactions
+        // exactly one sees an open URL. Each later statement runs only if the
+        // one before it changed a row (`changes()`), so nothing is recorded
+        // unless the claim succeeded; all of it commits or rolls back together.
+        let mut sql = format!(
+            "UPDATE enrollments SET state = 'issued', serial = ?1
+              WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3;
+             INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
+             SELECT ?1, ?4, ?2, ?5, ?6, ?7 WHERE changes() = 1;"
+        );
+        if supersedes.is_some() {
             // Already revoked (by the administrator meanwhile) keeps its first reason.
-            sqlx::query(
-                "UPDATE certificates SET revoked_at = ?, reason = 'superseded'
-                  WHERE serial = ? AND revoked_at IS NULL",
-            )
-            .bind(ts(now))
-            .bind(serial)
-            .execute(&mut *tx)
-            .await?;
+            sql.push_str(
+                "UPDATE certificates SET revoked_at = ?3, reason = 'superseded'
+                  WHERE serial = ?8 AND revoked_at IS NULL AND changes() = 1;",
+            );
         }
-        tx.commit().await?;
-        Ok(IssueOutcome::Issued)
+        let changed = sqlx::query(&sql)
+            .bind(&cert.serial)
+            .bind(enrollment_id)
+            .bind(ts(now))
+            .bind(&cert.user_id)
+            .bind(&cert.der)
+            .bind(ts(cert.not_before))
+            .bind(ts(cert.not_after))
+            .bind(supersedes)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        match changed {
+            // Claimed and recorded (and the renewed one revoked, or revoked before).
+            2 | 3 => {
+                tx.commit().await?;
+                Ok(IssueOutcome::Issued)
+            }
+            0 => {
+                tx.rollback().await?;
+                Ok(IssueOutcome::NotOpen)
+            }
+            // Dropping the transaction rolls it back.
+            n => Err(StoreError::Corrupt(format!(
+                "issuing changed {n} rows, expected 2 or 3"
+            ))),
+        }
     }
 
     fn mail_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
@@ -306,23 +364,33 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.sessions().insert(session.clone());
         Ok(true)
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        if let Some(session) = self.sessions().get(token_hash) {
+            return Ok(Some(session));
+        }
         let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(SessionRecord {
-                token_hash: row.try_get("token_hash")?,
-                enrollment_id: row.try_get("enrollment_id")?,
-                created_at: from_ts(row.try_get("created_at")?)?,
-                expires_at: from_ts(row.try_get("expires_at")?)?,
+        let session = row
+            .map(|row| {
+                Ok::<_, StoreError>(SessionRecord {
+                    token_hash: row.try_get("token_hash")?,
+                    enrollment_id: row.try_get("enrollment_id")?,
+                    created_at: from_ts(row.try_get("created_at")?)?,
+                    expires_at: from_ts(row.try_get("expires_at")?)?,
+                })
             })
-        })
-        .transpose()
+            .transpose()?;
+        // Only what exists is kept: an unknown hash may be recorded later.
+        if let Some(session) = &session {
+            self.sessions().insert(session.clone());
+        }
+        Ok(session)
     }
 
     async fn issue(
@@ -419,6 +487,35 @@ impl Store for SqliteStore {
             .as_ref()
             .map(Self::certificate_from_row)
             .transpose()
+    }
+
+    async fn enrollment_and_certificate_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
+        // One statement, one round trip to the connection's thread, where the
+        // two reads in turn were two.
+        let row = sqlx::query(
+            "SELECT e.*, c.serial AS c_serial, c.user_id AS c_user_id,
+                    c.enrollment_id AS c_enrollment_id, c.der AS c_der,
+                    c.not_before AS c_not_before, c.not_after AS c_not_after,
+                    c.revoked_at AS c_revoked_at, c.reason AS c_reason
+               FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
+              WHERE e.token = ?",
+        )
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let enrollment = Self::enrollment_from_row(&row)?;
+        let issued: Option<String> = row.try_get("c_serial")?;
+        let certificate = match issued {
+            Some(_) => Some(Self::certificate_from_columns(&row, "c_")?),
+            None => None,
+        };
+        Ok(Some((enrollment, certificate)))
     }
 
     async fn certificates(
@@ -685,6 +782,149 @@ mod tests {
             .map(|c| c.serial)
             .collect();
         assert_eq!(revoked, ["0A"]);
+    }
+
+    #[tokio::test]
+    async fn the_download_read_has_the_enrollment_and_only_once_issued_its_certificate() {
+        let (store, e) = store_with_enrollment().await;
+        let (before, none) = store
+            .enrollment_and_certificate_by_token("tok")
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(before.id, e.id);
+        assert_eq!(none, None);
+        store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
+        let (after, issued) = store
+            .enrollment_and_certificate_by_token("tok")
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(Some(after), store.enrollment(&e.id).await.expect("read"));
+        assert_eq!(issued, store.certificate("0A").await.expect("read"));
+        assert!(issued.is_some());
+        assert!(store
+            .enrollment_and_certificate_by_token("nope")
+            .await
+            .expect("read")
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn superseding_a_certificate_revoked_meanwhile_issues_and_keeps_the_first_reason() {
+        let (store, e) = store_with_enrollment().await;
+        store.issue(&e.id, &cert("0A"), NOW).await.expect("first");
+        store
+            .revoke("0A", NOW, "keyCompromise")
+            .await
+            .expect("revoke");
+        let renewal = NewEnrollment {
+            id: "e2".into(),
+            token: "tok2".into(),
+            kind: Kind::Renew,
+            renews_serial: Some("0A".into()),
+            revoke_previous: true,
+            ..e.clone()
+        };
+        let mail = MailRecord {
+            id: "m2".into(),
+            enrollment_id: "e2".into(),
+            to: e.email.clone(),
+            subject: "s".into(),
+            body: "b".into(),
+            one_time_url: "http://x/issue/tok2".into(),
+            sent_at: NOW,
+        };
+        store
+            .create_enrollment(&renewal, &mail)
+            .await
+            .expect("create");
+        let mut new_cert = cert("0B");
+        new_cert.enrollment_id = "e2".into();
+        let later = NOW + time::Duration::hours(2);
+        assert_eq!(
+            store
+                .issue_superseding("e2", &new_cert, later, "0A")
+                .await
+                .expect("renew"),
+            IssueOutcome::Issued
+        );
+        assert_eq!(
+            store
+                .issue_superseding("e2", &cert("0C"), later, "0A")
+                .await
+                .expect("again"),
+            IssueOutcome::NotOpen
+        );
+        let old = store.certificate("0A").await.expect("read").expect("0A");
+        assert_eq!(old.revoked_at, Some(NOW));
+        assert_eq!(old.reason.as_deref(), Some("keyCompromise"));
+        assert!(store.certificate("0B").await.expect("read").is_some());
+        assert!(store.certificate("0C").await.expect("read").is_none());
+    }
+
+    fn session(n: usize) -> SessionRecord {
+        SessionRecord {
+            token_hash: format!("h{n}"),
+            enrollment_id: "e1".into(),
+            created_at: NOW,
+            expires_at: NOW + time::Duration::minutes(30),
+        }
+    }
+
+    #[test]
+    fn the_session_cache_stays_bounded_and_keeps_the_newest() {
+        let mut cache = SessionCache::default();
+        let total = SESSION_CACHE_MAX * 3 + 7;
+        for n in 0..total {
+            cache.insert(session(n));
+            assert!(cache.by_hash.len() <= SESSION_CACHE_MAX);
+        }
+        assert_eq!(
+            cache.get(&format!("h{}", total - 1)),
+            Some(session(total - 1))
+        );
+        assert_eq!(cache.get("h0"), None);
+    }
+
+    #[tokio::test]
+    async fn sessions_are_in_the_database_for_a_restarted_store_and_past_the_cache() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = SqliteStore::connect(&url).await.expect("store");
+        let (_, e) = store_with_enrollment().await;
+        store
+            .create_enrollment(
+                &e,
+                &MailRecord {
+                    id: "m1".into(),
+                    enrollment_id: "e1".into(),
+                    to: e.email.clone(),
+                    subject: "s".into(),
+                    body: "b".into(),
+                    one_time_url: "http://x/issue/tok".into(),
+                    sent_at: NOW,
+                },
+            )
+            .await
+            .expect("create");
+        assert!(store
+            .record_successful_auth(&session(0), NOW)
+            .await
+            .expect("auth"));
+        // Push the first session out of this store's cache.
+        for n in 1..=SESSION_CACHE_MAX {
+            store.sessions().insert(session(n + 1_000_000));
+        }
+        assert_eq!(store.sessions().get("h0"), None);
+        assert_eq!(store.session("h0").await.expect("read"), Some(session(0)));
+        drop(store);
+        let restarted = SqliteStore::connect(&url).await.expect("reopen");
+        assert_eq!(
+            restarted.session("h0").await.expect("read"),
+            Some(session(0))
+        );
+        assert_eq!(restarted.session("h1").await.expect("read"), None);
     }
 
     #[tokio::test]

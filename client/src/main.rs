@@ -4,7 +4,9 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use webra2_client::{
@@ -209,44 +211,32 @@ fn run() -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     match cli.command {
         Command::Issue(args) => {
-            let (json, transcript) = (args.check.json, args.check.transcript.clone());
+            let out = Output::of(&args.check);
             let opts = issue_options(args);
-            let rec = Recording::new(progress(json));
-            let report = runtime.block_on(async { issue(&opts, &rec).await });
-            write_transcript(&rec, transcript.as_deref())?;
-            finish(&report, json)
+            out.drive(&runtime, |p| Box::pin(async move { issue(&opts, p).await }))
         }
         Command::Renew(args) => {
-            let json = args.issue.check.json;
-            let transcript = args.issue.check.transcript.clone();
+            let out = Output::of(&args.issue.check);
             let mut opts = issue_options(args.issue);
             opts.expect_kind = Some(Kind::Renew);
             opts.previous_serial = args.renews_serial;
-            let rec = Recording::new(progress(json));
-            let report = runtime.block_on(async { issue(&opts, &rec).await });
-            write_transcript(&rec, transcript.as_deref())?;
-            finish(&report, json)
+            out.drive(&runtime, |p| Box::pin(async move { issue(&opts, p).await }))
         }
         Command::E2e(args) => {
-            let (json, transcript) = (args.check.json, args.check.transcript.clone());
+            let out = Output::of(&args.check);
             let opts = e2e_options(args);
-            let rec = Recording::new(progress(json));
-            let report = runtime.block_on(async { e2e(&opts, &rec).await });
-            write_transcript(&rec, transcript.as_deref())?;
-            finish(&report, json)
+            out.drive(&runtime, |p| Box::pin(async move { e2e(&opts, p).await }))
         }
         Command::Reissue(args) => {
-            let json = args.e2e.check.json;
-            let transcript = args.e2e.check.transcript.clone();
+            let out = Output::of(&args.e2e.check);
             let opts = ReissueOptions {
                 e2e: e2e_options(args.e2e),
                 serial: args.serial,
                 reason: args.reason,
             };
-            let rec = Recording::new(progress(json));
-            let report = runtime.block_on(async { reissue(&opts, &rec).await });
-            write_transcript(&rec, transcript.as_deref())?;
-            finish(&report, json)
+            out.drive(&runtime, |p| {
+                Box::pin(async move { reissue(&opts, p).await })
+            })
         }
         Command::Inspect(args) => {
             let cert = std::fs::read(&args.cert)
@@ -304,6 +294,34 @@ fn e2e_options(args: E2eArgs) -> E2eOptions {
     opts.site_ca = args.check.site_ca;
     opts.require_path = args.check.require_path;
     opts
+}
+
+/// Where a run's report and transcript go (`--json`, `--transcript`).
+struct Output {
+    json: bool,
+    transcript: Option<PathBuf>,
+}
+
+impl Output {
+    fn of(check: &CheckArgs) -> Self {
+        Self {
+            json: check.json,
+            transcript: check.transcript.clone(),
+        }
+    }
+
+    /// Runs a command with a recording progress, writes the transcript, prints the report.
+    fn drive(
+        self,
+        runtime: &tokio::runtime::Runtime,
+        run: impl for<'p> FnOnce(&'p dyn Progress) -> Pin<Box<dyn Future<Output = Report> + 'p>>
+            + 'static,
+    ) -> anyhow::Result<ExitCode> {
+        let rec = Recording::new(progress(self.json));
+        let report = runtime.block_on(run(&rec));
+        write_transcript(&rec, self.transcript.as_deref())?;
+        finish(&report, self.json)
+    }
 }
 
 /// Writes the recorded transcript where `--transcript` asked for it.

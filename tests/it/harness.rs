@@ -2,7 +2,7 @@
 //! injected faults seen through the client, root modes, a real SMTP delivery,
 //! JSON logs, and the docker-compose wiring run as plain processes.
 
-use crate::helpers::http;
+use crate::helpers::{bin, http};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
@@ -578,22 +578,6 @@ async fn metrics_count_issuances_problems_and_latency_by_route() {
 }
 
 // ---- subprocesses: JSON logs and the compose wiring ----
-
-/// A binary of this workspace (built by `cargo test --workspace`).
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/..");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test --workspace`",
-        path.display()
-    );
-    path
-}
 
 /// A child process killed and reaped on drop.
 struct Guard(Child);

@@ -20,6 +20,23 @@ pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
+/// A binary of this workspace from the build output folder. `cargo test
+/// --workspace` builds it, because each package has a CLI test of its own.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>/deps/..");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the README's test command (`cargo test --workspace`), which builds it",
+        path.display()
+    );
+    path
+}
+
 /// An HTTP client for plain-HTTP listeners (ring provider, as the workspace uses).
 pub fn http() -> Client {
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(

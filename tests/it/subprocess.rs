@@ -2,28 +2,12 @@
 //! `webra2-client e2e`; a `kill -9` and a restart; openssl and curl as the
 //! outside world's checks of what the harness installed.
 
+use crate::helpers::bin;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
-
-/// The workspace's build output folder for these binaries (`cargo test` builds
-/// them because each package has a CLI test of its own).
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/..");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the README's test command (`cargo test --workspace`), which builds it",
-        path.display()
-    );
-    path
-}
 
 /// A running `webra2-mock serve`; killed and reaped on drop.
 struct Server {

@@ -730,10 +730,8 @@ mod tests {
         assert!(store.session("h").await.expect("read").is_none());
     }
 
-    #[tokio::test]
-    async fn a_superseding_issue_revokes_the_renewed_certificate_in_the_same_step() {
-        let (store, e) = store_with_enrollment().await;
-        store.issue(&e.id, &cert("0A"), NOW).await.expect("first");
+    /// Records enrollment `e2`, a renewal of certificate `0A` that revokes it.
+    async fn create_renewal_of_0a(store: &SqliteStore, e: &NewEnrollment) {
         let renewal = NewEnrollment {
             id: "e2".into(),
             token: "tok2".into(),
@@ -755,6 +753,13 @@ mod tests {
             .create_enrollment(&renewal, &mail)
             .await
             .expect("create");
+    }
+
+    #[tokio::test]
+    async fn a_superseding_issue_revokes_the_renewed_certificate_in_the_same_step() {
+        let (store, e) = store_with_enrollment().await;
+        store.issue(&e.id, &cert("0A"), NOW).await.expect("first");
+        create_renewal_of_0a(&store, &e).await;
         let got = store.enrollment("e2").await.expect("read").expect("exists");
         assert!(got.revoke_previous);
         let mut new_cert = cert("0B");
@@ -818,27 +823,7 @@ mod tests {
             .revoke("0A", NOW, "keyCompromise")
             .await
             .expect("revoke");
-        let renewal = NewEnrollment {
-            id: "e2".into(),
-            token: "tok2".into(),
-            kind: Kind::Renew,
-            renews_serial: Some("0A".into()),
-            revoke_previous: true,
-            ..e.clone()
-        };
-        let mail = MailRecord {
-            id: "m2".into(),
-            enrollment_id: "e2".into(),
-            to: e.email.clone(),
-            subject: "s".into(),
-            body: "b".into(),
-            one_time_url: "http://x/issue/tok2".into(),
-            sent_at: NOW,
-        };
-        store
-            .create_enrollment(&renewal, &mail)
-            .await
-            .expect("create");
+        create_renewal_of_0a(&store, &e).await;
         let mut new_cert = cert("0B");
         new_cert.enrollment_id = "e2".into();
         let later = NOW + time::Duration::hours(2);

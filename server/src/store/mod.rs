@@ -18,12 +18,15 @@ use webra2_wire::{EnrollmentState, Kind};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The store URL names no store this build has.
+    #[error("store URL {0}")]
+    Url(String),
     /// The database failed.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] rusqlite::Error),
     /// Migrations failed.
     #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(#[from] rusqlite_migration::Error),
     /// A stored value could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),

@@ -1,34 +1,73 @@
-//! The embedded SQLite store (sqlx). WAL journal, so a `kill -9` loses nothing
-//! that was committed; migrations are embedded from `server/migrations/`.
+//! The embedded SQLite store (rusqlite, SQLite compiled in). WAL journal, so a
+//! `kill -9` loses nothing that was committed; migrations are embedded from
+//! `server/migrations/`.
+//!
+//! **Where the statements run.** Each store call is a few statements on a
+//! local file, tens of microseconds, and runs on the thread that awaits it:
+//! handing each one to another thread and back (what sqlx does, one worker
+//! thread per connection) cost more CPU than the SQL itself and about as much
+//! as the root's signature (webra2-bench, BENCHMARKS.md). What could take
+//! longer is kept off the request path:
+//! - **writers** wait for one another on an async lock, never on a blocked
+//!   thread, and never in SQLite's busy handler;
+//! - **fsync**: with `synchronous = NORMAL` a WAL commit only appends to the
+//!   WAL; the checkpoint, which copies the WAL into the database and syncs
+//!   both, is a background thread's work, not the committing request's;
+//! - **readers** have connections of their own, so a read never waits for a
+//!   write (WAL readers see the last commit).
+//!
+//! An in-memory store is one connection, behind the writers' lock, for reads
+//! too: each connection to `:memory:` is a database of its own.
 
 use super::*;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Row, SqlitePool};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
 use std::collections::HashMap;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The schema, in order; `PRAGMA user_version` says how many are applied.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_lifecycle.sql")),
+    ])
+}
+
+/// How long a connection waits for a lock another process holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the checkpointer looks for committed work to checkpoint.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Prepared statements kept per connection: more than the store has.
+const STATEMENT_CACHE: usize = 32;
+/// Idle reader connections kept for reuse; more are opened when needed.
+const IDLE_READERS_MAX: usize = 8;
 
 /// A store in one SQLite database.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    /// Taken by every write for its whole transaction. SQLite allows one writer
-    /// at a time, and a second one is told "busy" and sleeps in SQLite's busy
-    /// handler (1, 2, 5, 10 ms…) before it tries again: under load that made
-    /// the slowest issuances five times slower than the median (webra2-bench,
-    /// BENCHMARKS.md). Queued here, writers take turns at once, in order.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The one connection that writes, taken for a whole transaction. SQLite
+    /// allows one writer at a time; queued here, writers take turns in order
+    /// instead of sleeping in SQLite's busy handler (1, 2, 5, 10 ms…), which
+    /// made the slowest issuances five times slower than the median.
+    writer: tokio::sync::Mutex<Connection>,
+    /// Connections for reads; `None` for an in-memory store, which reads
+    /// through `writer`.
+    readers: Option<Readers>,
     /// Sessions recorded or read lately. Every request after Step 1 checks its
-    /// session, and a read is a round trip to the connection's worker thread,
-    /// the overhead webra2-bench measured (BENCHMARKS.md). A session is never
-    /// updated or deleted once recorded, so a copy answers exactly as the
-    /// table would; expiry is the caller's, by the service clock.
-    sessions: Arc<Mutex<SessionCache>>,
+    /// session; a session is never updated or deleted once recorded, so a copy
+    /// answers exactly as the table would. Expiry is the caller's, by the
+    /// service clock.
+    sessions: Mutex<SessionCache>,
+    /// Moves committed work from the WAL into the database, off the request path.
+    checkpointer: Option<Checkpointer>,
 }
 
 /// How many sessions [`SessionCache`] keeps: far more than are in use at once
@@ -59,6 +98,160 @@ impl SessionCache {
     }
 }
 
+/// Where a store lives, parsed from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Location {
+    Memory,
+    File(PathBuf),
+}
+
+impl Location {
+    /// `sqlite::memory:`, `sqlite://PATH` or `sqlite:PATH`.
+    fn parse(url: &str) -> Result<Self, StoreError> {
+        let bad = |why: &str| {
+            StoreError::Url(format!(
+                "{url:?}: {why}; use sqlite://PATH or sqlite::memory:"
+            ))
+        };
+        let rest = url
+            .strip_prefix("sqlite:")
+            .ok_or_else(|| bad("not a sqlite: URL"))?;
+        if rest == ":memory:" || rest == "//:memory:" {
+            return Ok(Self::Memory);
+        }
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() {
+            return Err(bad("no file named"));
+        }
+        if path.contains('?') {
+            return Err(bad("URL parameters are not supported"));
+        }
+        Ok(Self::File(PathBuf::from(path)))
+    }
+}
+
+/// The reader connections of a file store.
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+        // Each change is one `Vec` call: a panic elsewhere cannot leave it half-changed.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on an idle reader, or on a new one when all are busy.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let taken = self.idle().pop();
+        let conn = match taken {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        let out = f(&conn);
+        let mut idle = self.idle();
+        if idle.len() < IDLE_READERS_MAX {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+/// The background checkpointer of a file store: one thread, its own connection.
+#[derive(Debug)]
+struct Checkpointer {
+    /// Set by every commit; the thread checkpoints when it finds it set.
+    dirty: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let dirty = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (d, s) = (dirty.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while !s.load(Ordering::Acquire) {
+                    std::thread::park_timeout(CHECKPOINT_EVERY);
+                    if d.swap(false, Ordering::AcqRel) {
+                        // PASSIVE: copies what no reader still needs, waits for
+                        // nobody, and blocks neither readers nor the writer.
+                        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+                            d.store(true, Ordering::Release);
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpointer: {e}")))?;
+        Ok(Self {
+            dirty,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+/// Settings every connection that writes needs: foreign keys are per connection.
+fn prepare_writer(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// A database made by earlier versions of webra2-mock (sqlx) records its
+/// migrations in `_sqlx_migrations`, not in `user_version`: carry the count
+/// over, so the same migrations are not applied twice.
+fn adopt_sqlx_migrations(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let has_sqlx: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+        [],
+        |r| r.get(0),
+    )?;
+    if version != 0 || !has_sqlx {
+        return Ok(());
+    }
+    let applied: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.pragma_update(None, "user_version", applied)?;
+    Ok(())
+}
+
 fn ts(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
@@ -70,95 +263,200 @@ fn from_ts(secs: i64) -> Result<OffsetDateTime, StoreError> {
 
 const OPEN_STATES: &str = "state IN ('pending', 'authenticated')";
 
+/// The columns [`enrollment_from_row`] reads, in its order.
+const ENROLLMENT_COLUMNS: &str = "e.id, e.token, e.user_id, e.email, e.kind, e.state, \
+     e.password_hash, e.failed_attempts, e.mail_sent_at, e.url_expires_at, e.serial, \
+     e.renews_serial, e.revoke_previous";
+/// How many columns [`ENROLLMENT_COLUMNS`] names.
+const ENROLLMENT_WIDTH: usize = 13;
+/// The columns [`certificate_from_row`] reads, in its order.
+const CERTIFICATE_COLUMNS: &str =
+    "c.serial, c.user_id, c.enrollment_id, c.der, c.not_before, c.not_after, c.revoked_at, c.reason";
+
+/// An enrollment from [`ENROLLMENT_COLUMNS`], starting at column `at`.
+fn enrollment_from_row(row: &Row<'_>, at: usize) -> Result<EnrollmentRecord, StoreError> {
+    let kind: String = row.get(at + 4)?;
+    let state: String = row.get(at + 5)?;
+    let failed: i64 = row.get(at + 7)?;
+    Ok(EnrollmentRecord {
+        id: row.get(at)?,
+        token: row.get(at + 1)?,
+        user_id: row.get(at + 2)?,
+        email: row.get(at + 3)?,
+        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+        state: EnrollmentState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
+        password_hash: row.get(at + 6)?,
+        failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
+        mail_sent_at: from_ts(row.get(at + 8)?)?,
+        url_expires_at: from_ts(row.get(at + 9)?)?,
+        serial: row.get(at + 10)?,
+        renews_serial: row.get(at + 11)?,
+        revoke_previous: row.get::<_, i64>(at + 12)? != 0,
+    })
+}
+
+/// A certificate from [`CERTIFICATE_COLUMNS`], starting at column `at`.
+fn certificate_from_row(row: &Row<'_>, at: usize) -> Result<CertificateRecord, StoreError> {
+    let revoked_at: Option<i64> = row.get(at + 6)?;
+    Ok(CertificateRecord {
+        serial: row.get(at)?,
+        user_id: row.get(at + 1)?,
+        enrollment_id: row.get(at + 2)?,
+        der: row.get(at + 3)?,
+        not_before: from_ts(row.get(at + 4)?)?,
+        not_after: from_ts(row.get(at + 5)?)?,
+        revoked_at: revoked_at.map(from_ts).transpose()?,
+        reason: row.get(at + 7)?,
+    })
+}
+
+fn mail_from_row(row: &Row<'_>) -> Result<MailRecord, StoreError> {
+    Ok(MailRecord {
+        id: row.get(0)?,
+        enrollment_id: row.get(1)?,
+        to: row.get(2)?,
+        subject: row.get(3)?,
+        body: row.get(4)?,
+        one_time_url: row.get(5)?,
+        sent_at: from_ts(row.get(6)?)?,
+    })
+}
+
+/// Every row `sql` yields for `params`, each made by `from_row`.
+fn collect<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    from_row: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(from_row(row)?);
+    }
+    Ok(out)
+}
+
+/// The first row `sql` yields for `params`, made by `from_row`.
+fn first<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    from_row: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    rows.next()?.map(from_row).transpose()
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` — `sqlite://PATH` or
     /// `sqlite::memory:` — and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let opts = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let (opts, pool) = if memory {
-            // Each connection to :memory: is its own database: keep exactly one, forever.
-            (
-                opts,
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None),
-            )
-        } else {
-            (
-                opts.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal),
-                SqlitePoolOptions::new().max_connections(8),
-            )
+        let location = Location::parse(url)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let mut writer = match &location {
+            Location::Memory => {
+                let conn = Connection::open_in_memory()?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                conn
+            }
+            Location::File(path) => {
+                let conn = open_connection(path, flags)?;
+                // The journal mode is the database's; the rest is this connection's.
+                let mode: String =
+                    conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    tracing::warn!(mode, "this file system does not allow a WAL journal; readers will wait for writers");
+                }
+                conn.pragma_update(None, "synchronous", "normal")?;
+                // The checkpointer does it, off the request path.
+                conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                conn
+            }
         };
-        // sqlx pings a connection before lending it by default: a round trip to
-        // the connection's worker thread per query, for a file that cannot hang
-        // up like a network peer (webra2-bench measured it; BENCHMARKS.md).
-        let pool = pool.test_before_acquire(false).connect_with(opts).await?;
-        MIGRATOR.run(&pool).await?;
+        prepare_writer(&writer)?;
+        adopt_sqlx_migrations(&writer)?;
+        migrations().to_latest(&mut writer)?;
+        let (readers, checkpointer) = match location {
+            Location::Memory => (None, None),
+            Location::File(path) => {
+                let checkpointer = Checkpointer::start(&path)?;
+                let readers = Readers {
+                    path,
+                    idle: Mutex::default(),
+                };
+                (Some(readers), Some(checkpointer))
+            }
+        };
         Ok(Self {
-            pool,
-            writer: Arc::default(),
-            sessions: Arc::default(),
+            inner: Arc::new(Inner {
+                writer: tokio::sync::Mutex::new(writer),
+                readers,
+                sessions: Mutex::default(),
+                checkpointer,
+            }),
         })
     }
 
     /// The session cache; a panic elsewhere while it was held cannot have left
     /// it half-changed (each change is one `HashMap` call), so poison is ignored.
-    fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
-        self.sessions
+    fn sessions(&self) -> MutexGuard<'_, SessionCache> {
+        self.inner
+            .sessions
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn enrollment_from_row(row: &SqliteRow) -> Result<EnrollmentRecord, StoreError> {
-        let kind: String = row.try_get("kind")?;
-        let state: String = row.try_get("state")?;
-        let failed: i64 = row.try_get("failed_attempts")?;
-        Ok(EnrollmentRecord {
-            id: row.try_get("id")?,
-            token: row.try_get("token")?,
-            user_id: row.try_get("user_id")?,
-            email: row.try_get("email")?,
-            kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
-            state: EnrollmentState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
-            password_hash: row.try_get("password_hash")?,
-            failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
-            mail_sent_at: from_ts(row.try_get("mail_sent_at")?)?,
-            url_expires_at: from_ts(row.try_get("url_expires_at")?)?,
-            serial: row.try_get("serial")?,
-            renews_serial: row.try_get("renews_serial")?,
-            revoke_previous: row.try_get::<i64, _>("revoke_previous")? != 0,
+    /// Runs `f` on a connection that sees every commit so far.
+    async fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.inner.readers {
+            Some(readers) => readers.with(f),
+            None => f(&*self.inner.writer.lock().await),
+        }
+    }
+
+    /// Runs `f` in one write transaction: it commits if `f` returns `Ok(true)`
+    /// with a value, and rolls back otherwise (an error, or `Ok((false, _))`).
+    async fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(bool, T), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.inner.writer.lock().await;
+        // IMMEDIATE: the write lock is taken at BEGIN, so a transaction never
+        // has to upgrade a read lock another process may block.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (commit, value) = f(&tx)?;
+        if commit {
+            tx.commit()?;
+            if let Some(c) = &self.inner.checkpointer {
+                c.dirty.store(true, Ordering::Release);
+            }
+        }
+        // Not committed: dropping the transaction rolls it back.
+        Ok(value)
+    }
+
+    /// The enrollment whose `column` (a unique one: `id`, `token`) is `value`.
+    async fn enrollment_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<EnrollmentRecord>, StoreError> {
+        self.read(|conn| {
+            first(
+                conn,
+                &format!("SELECT {ENROLLMENT_COLUMNS} FROM enrollments e WHERE e.{column} = ?1"),
+                [value],
+                |row| enrollment_from_row(row, 0),
+            )
         })
-    }
-
-    fn certificate_from_row(row: &SqliteRow) -> Result<CertificateRecord, StoreError> {
-        Self::certificate_from_columns(row, "")
-    }
-
-    /// A certificate from the columns named `{prefix}serial`, `{prefix}der`, ...
-    fn certificate_from_columns(
-        row: &SqliteRow,
-        prefix: &str,
-    ) -> Result<CertificateRecord, StoreError> {
-        let col = |name: &str| format!("{prefix}{name}");
-        let revoked_at: Option<i64> = row.try_get(col("revoked_at").as_str())?;
-        Ok(CertificateRecord {
-            serial: row.try_get(col("serial").as_str())?,
-            user_id: row.try_get(col("user_id").as_str())?,
-            enrollment_id: row.try_get(col("enrollment_id").as_str())?,
-            der: row.try_get(col("der").as_str())?,
-            not_before: from_ts(row.try_get(col("not_before").as_str())?)?,
-            not_after: from_ts(row.try_get(col("not_after").as_str())?)?,
-            revoked_at: revoked_at.map(from_ts).transpose()?,
-            reason: row.try_get(col("reason").as_str())?,
-        })
+        .await
     }
 
     /// Consumes the URL, records the certificate and, for a renewal that says so,
@@ -170,66 +468,41 @@ impl SqliteStore {
         now: OffsetDateTime,
         supersedes: Option<&str>,
     ) -> Result<IssueOutcome, StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin().await?;
-        // One statement list, so one round trip to the connection's thread
-        // (webra2-bench, BENCHMARKS.md). The claim is the first statement, a
-        // write: SQLite takes the write lock here, so of concurrent transactions
-        // exactly one sees an open URL. Each later statement runs only if the
-        // one before it changed a row (`changes()`), so nothing is recorded
-        // unless the claim succeeded; all of it commits or rolls back together.
-        let mut sql = format!(
-            "UPDATE enrollments SET state = 'issued', serial = ?1
-              WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3;
-             INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
-             SELECT ?1, ?4, ?2, ?5, ?6, ?7 WHERE changes() = 1;"
-        );
-        if supersedes.is_some() {
-            // Already revoked (by the administrator meanwhile) keeps its first reason.
-            sql.push_str(
-                "UPDATE certificates SET revoked_at = ?3, reason = 'superseded'
-                  WHERE serial = ?8 AND revoked_at IS NULL AND changes() = 1;",
-            );
-        }
-        let changed = sqlx::query(&sql)
-            .bind(&cert.serial)
-            .bind(enrollment_id)
-            .bind(ts(now))
-            .bind(&cert.user_id)
-            .bind(&cert.der)
-            .bind(ts(cert.not_before))
-            .bind(ts(cert.not_after))
-            .bind(supersedes)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        match changed {
-            // Claimed and recorded (and the renewed one revoked, or revoked before).
-            2 | 3 => {
-                tx.commit().await?;
-                Ok(IssueOutcome::Issued)
+        self.write(|tx| {
+            // The claim comes first and is conditional on the stored state, so
+            // of concurrent transactions exactly one sees an open URL.
+            let claimed = tx
+                .prepare_cached(&format!(
+                    "UPDATE enrollments SET state = 'issued', serial = ?1
+                      WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3"
+                ))?
+                .execute(params![cert.serial, enrollment_id, ts(now)])?;
+            if claimed != 1 {
+                return Ok((false, IssueOutcome::NotOpen));
             }
-            0 => {
-                tx.rollback().await?;
-                Ok(IssueOutcome::NotOpen)
+            tx.prepare_cached(
+                "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                cert.serial,
+                cert.user_id,
+                enrollment_id,
+                cert.der,
+                ts(cert.not_before),
+                ts(cert.not_after)
+            ])?;
+            if let Some(old) = supersedes {
+                // Already revoked (by the administrator meanwhile) keeps its first reason.
+                tx.prepare_cached(
+                    "UPDATE certificates SET revoked_at = ?1, reason = 'superseded'
+                      WHERE serial = ?2 AND revoked_at IS NULL",
+                )?
+                .execute(params![ts(now), old])?;
             }
-            // Dropping the transaction rolls it back.
-            n => Err(StoreError::Corrupt(format!(
-                "issuing changed {n} rows, expected 2 or 3"
-            ))),
-        }
-    }
-
-    fn mail_from_row(row: &SqliteRow) -> Result<MailRecord, StoreError> {
-        Ok(MailRecord {
-            id: row.try_get("id")?,
-            enrollment_id: row.try_get("enrollment_id")?,
-            to: row.try_get("recipient")?,
-            subject: row.try_get("subject")?,
-            body: row.try_get("body")?,
-            one_time_url: row.try_get("one_time_url")?,
-            sent_at: from_ts(row.try_get("sent_at")?)?,
+            Ok((true, IssueOutcome::Issued))
         })
+        .await
     }
 }
 
@@ -240,65 +513,53 @@ impl Store for SqliteStore {
         e: &NewEnrollment,
         mail: &MailRecord,
     ) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
-                failed_attempts, mail_sent_at, url_expires_at, renews_serial, revoke_previous,
-                created_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?, ?)",
-        )
-        .bind(&e.id)
-        .bind(&e.token)
-        .bind(&e.user_id)
-        .bind(&e.email)
-        .bind(e.kind.as_str())
-        .bind(&e.password_hash)
-        .bind(ts(e.mail_sent_at))
-        .bind(ts(e.url_expires_at))
-        .bind(&e.renews_serial)
-        .bind(i64::from(e.revoke_previous))
-        .bind(ts(e.created_at))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO mails (id, enrollment_id, recipient, subject, body, one_time_url, sent_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&mail.id)
-        .bind(&mail.enrollment_id)
-        .bind(&mail.to)
-        .bind(&mail.subject)
-        .bind(&mail.body)
-        .bind(&mail.one_time_url)
-        .bind(ts(mail.sent_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
+                    failed_attempts, mail_sent_at, url_expires_at, renews_serial, revoke_previous,
+                    created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, 0, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                e.id,
+                e.token,
+                e.user_id,
+                e.email,
+                e.kind.as_str(),
+                e.password_hash,
+                ts(e.mail_sent_at),
+                ts(e.url_expires_at),
+                e.renews_serial,
+                e.revoke_previous,
+                ts(e.created_at)
+            ])?;
+            tx.prepare_cached(
+                "INSERT INTO mails (id, enrollment_id, recipient, subject, body, one_time_url, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                mail.id,
+                mail.enrollment_id,
+                mail.to,
+                mail.subject,
+                mail.body,
+                mail.one_time_url,
+                ts(mail.sent_at)
+            ])?;
+            Ok((true, ()))
+        })
+        .await
     }
 
     async fn enrollment_by_token(
         &self,
         token: &str,
     ) -> Result<Option<EnrollmentRecord>, StoreError> {
-        sqlx::query("SELECT * FROM enrollments WHERE token = ?")
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(Self::enrollment_from_row)
-            .transpose()
+        self.enrollment_where("token", token).await
     }
 
     async fn enrollment(&self, id: &str) -> Result<Option<EnrollmentRecord>, StoreError> {
-        sqlx::query("SELECT * FROM enrollments WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(Self::enrollment_from_row)
-            .transpose()
+        self.enrollment_where("id", id).await
     }
 
     async fn record_failed_auth(
@@ -307,31 +568,31 @@ impl Store for SqliteStore {
         lock_after: u32,
         now: OffsetDateTime,
     ) -> Result<AuthFailure, StoreError> {
-        let _writer = self.writer.lock().await;
-        // One statement decides both the count and the lock, so two wrong
-        // passwords at once cannot both see "one attempt left".
-        let row = sqlx::query(&format!(
-            "UPDATE enrollments
-                SET failed_attempts = failed_attempts + 1,
-                    state = CASE WHEN failed_attempts + 1 >= ?1 THEN 'locked' ELSE state END
-              WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3
-          RETURNING failed_attempts, state"
-        ))
-        .bind(i64::from(lock_after))
-        .bind(enrollment_id)
-        .bind(ts(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(AuthFailure::NotOpen);
-        };
-        let state: String = row.try_get("state")?;
-        let attempts: i64 = row.try_get("failed_attempts")?;
-        Ok(if state == "locked" {
-            AuthFailure::Locked
-        } else {
-            AuthFailure::Counted(u32::try_from(attempts).unwrap_or(u32::MAX))
+        self.write(|tx| {
+            // One statement decides both the count and the lock, so two wrong
+            // passwords at once cannot both see "one attempt left".
+            let counted = first(
+                tx,
+                &format!(
+                    "UPDATE enrollments
+                        SET failed_attempts = failed_attempts + 1,
+                            state = CASE WHEN failed_attempts + 1 >= ?1 THEN 'locked' ELSE state END
+                      WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3
+                  RETURNING failed_attempts, state"
+                ),
+                params![lock_after, enrollment_id, ts(now)],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+            )?;
+            let outcome = match counted {
+                None => AuthFailure::NotOpen,
+                Some((_, state)) if state == "locked" => AuthFailure::Locked,
+                Some((attempts, _)) => {
+                    AuthFailure::Counted(u32::try_from(attempts).unwrap_or(u32::MAX))
+                }
+            };
+            Ok((true, outcome))
         })
+        .await
     }
 
     async fn record_successful_auth(
@@ -339,53 +600,58 @@ impl Store for SqliteStore {
         session: &SessionRecord,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query(&format!(
-            "UPDATE enrollments SET failed_attempts = 0, state = 'authenticated'
-              WHERE id = ? AND {OPEN_STATES} AND url_expires_at > ?"
-        ))
-        .bind(&session.enrollment_id)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
-            tx.rollback().await?;
-            return Ok(false);
+        let recorded = self
+            .write(|tx| {
+                let updated = tx
+                    .prepare_cached(&format!(
+                        "UPDATE enrollments SET failed_attempts = 0, state = 'authenticated'
+                          WHERE id = ?1 AND {OPEN_STATES} AND url_expires_at > ?2"
+                    ))?
+                    .execute(params![session.enrollment_id, ts(now)])?;
+                if updated != 1 {
+                    return Ok((false, false));
+                }
+                tx.prepare_cached(
+                    "INSERT INTO sessions (token_hash, enrollment_id, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    session.token_hash,
+                    session.enrollment_id,
+                    ts(session.created_at),
+                    ts(session.expires_at)
+                ])?;
+                Ok((true, true))
+            })
+            .await?;
+        if recorded {
+            self.sessions().insert(session.clone());
         }
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, enrollment_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&session.token_hash)
-        .bind(&session.enrollment_id)
-        .bind(ts(session.created_at))
-        .bind(ts(session.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.sessions().insert(session.clone());
-        Ok(true)
+        Ok(recorded)
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         if let Some(session) = self.sessions().get(token_hash) {
             return Ok(Some(session));
         }
-        let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        let session = row
-            .map(|row| {
-                Ok::<_, StoreError>(SessionRecord {
-                    token_hash: row.try_get("token_hash")?,
-                    enrollment_id: row.try_get("enrollment_id")?,
-                    created_at: from_ts(row.try_get("created_at")?)?,
-                    expires_at: from_ts(row.try_get("expires_at")?)?,
-                })
+        let session = self
+            .read(|conn| {
+                first(
+                    conn,
+                    "SELECT token_hash, enrollment_id, created_at, expires_at
+                       FROM sessions WHERE token_hash = ?1",
+                    [token_hash],
+                    |row| {
+                        Ok(SessionRecord {
+                            token_hash: row.get(0)?,
+                            enrollment_id: row.get(1)?,
+                            created_at: from_ts(row.get(2)?)?,
+                            expires_at: from_ts(row.get(3)?)?,
+                        })
+                    },
+                )
             })
-            .transpose()?;
+            .await?;
         // Only what exists is kept: an unknown hash may be recorded later.
         if let Some(session) = &session {
             self.sessions().insert(session.clone());
@@ -414,128 +680,144 @@ impl Store for SqliteStore {
     }
 
     async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError> {
-        sqlx::query(
-            "SELECT * FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at, seq",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(Self::certificate_from_row)
-        .collect()
+        self.read(|conn| {
+            collect(
+                conn,
+                &format!(
+                    "SELECT {CERTIFICATE_COLUMNS} FROM certificates c
+                      WHERE c.revoked_at IS NOT NULL ORDER BY c.revoked_at, c.seq"
+                ),
+                [],
+                |row| certificate_from_row(row, 0),
+            )
+        })
+        .await
     }
 
     async fn next_crl_number(&self) -> Result<u64, StoreError> {
-        let _writer = self.writer.lock().await;
-        let row = sqlx::query(
-            "UPDATE crl SET next_number = next_number + 1 WHERE id = 1
-          RETURNING next_number - 1 AS taken",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let taken: i64 = row.try_get("taken")?;
+        let taken: i64 = self
+            .write(|tx| {
+                let taken = tx.query_row(
+                    "UPDATE crl SET next_number = next_number + 1 WHERE id = 1
+                  RETURNING next_number - 1",
+                    [],
+                    |row| row.get(0),
+                )?;
+                Ok((true, taken))
+            })
+            .await?;
         u64::try_from(taken).map_err(|_| StoreError::Corrupt(format!("CRL number {taken}")))
     }
 
     async fn save_crl(&self, crl: &CrlRecord) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
         let number = i64::try_from(crl.number)
             .map_err(|_| StoreError::Corrupt(format!("CRL number {}", crl.number)))?;
         let count = i64::try_from(crl.revoked_count).unwrap_or(i64::MAX);
-        // A slower generation that finishes last must not replace a newer CRL.
-        sqlx::query(
-            "UPDATE crl SET number = ?, der = ?, this_update = ?, next_update = ?, revoked_count = ?
-              WHERE id = 1 AND (number IS NULL OR number < ?)",
-        )
-        .bind(number)
-        .bind(&crl.der)
-        .bind(ts(crl.this_update))
-        .bind(ts(crl.next_update))
-        .bind(count)
-        .bind(number)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.write(|tx| {
+            // A slower generation that finishes last must not replace a newer CRL.
+            tx.prepare_cached(
+                "UPDATE crl SET number = ?1, der = ?2, this_update = ?3, next_update = ?4,
+                        revoked_count = ?5
+                  WHERE id = 1 AND (number IS NULL OR number < ?1)",
+            )?
+            .execute(params![
+                number,
+                crl.der,
+                ts(crl.this_update),
+                ts(crl.next_update),
+                count
+            ])?;
+            Ok((true, ()))
+        })
+        .await
     }
 
     async fn current_crl(&self) -> Result<Option<CrlRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT number, der, this_update, next_update, revoked_count FROM crl
-              WHERE id = 1 AND number IS NOT NULL",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            let number: i64 = row.try_get("number")?;
-            let count: i64 = row.try_get("revoked_count")?;
-            Ok(CrlRecord {
-                number: u64::try_from(number)
-                    .map_err(|_| StoreError::Corrupt(format!("CRL number {number}")))?,
-                der: row.try_get("der")?,
-                this_update: from_ts(row.try_get("this_update")?)?,
-                next_update: from_ts(row.try_get("next_update")?)?,
-                revoked_count: u64::try_from(count).unwrap_or(0),
-            })
+        self.read(|conn| {
+            first(
+                conn,
+                "SELECT number, der, this_update, next_update, revoked_count FROM crl
+                  WHERE id = 1 AND number IS NOT NULL",
+                [],
+                |row| {
+                    let number: i64 = row.get(0)?;
+                    let count: i64 = row.get(4)?;
+                    Ok(CrlRecord {
+                        number: u64::try_from(number)
+                            .map_err(|_| StoreError::Corrupt(format!("CRL number {number}")))?,
+                        der: row.get(1)?,
+                        this_update: from_ts(row.get(2)?)?,
+                        next_update: from_ts(row.get(3)?)?,
+                        revoked_count: u64::try_from(count).unwrap_or(0),
+                    })
+                },
+            )
         })
-        .transpose()
+        .await
     }
 
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
-        sqlx::query("SELECT * FROM certificates WHERE serial = ?")
-            .bind(serial)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(Self::certificate_from_row)
-            .transpose()
+        self.read(|conn| {
+            first(
+                conn,
+                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates c WHERE c.serial = ?1"),
+                [serial],
+                |row| certificate_from_row(row, 0),
+            )
+        })
+        .await
     }
 
     async fn enrollment_and_certificate_by_token(
         &self,
         token: &str,
     ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
-        // One statement, one round trip to the connection's thread, where the
-        // two reads in turn were two.
-        let row = sqlx::query(
-            "SELECT e.*, c.serial AS c_serial, c.user_id AS c_user_id,
-                    c.enrollment_id AS c_enrollment_id, c.der AS c_der,
-                    c.not_before AS c_not_before, c.not_after AS c_not_after,
-                    c.revoked_at AS c_revoked_at, c.reason AS c_reason
-               FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
-              WHERE e.token = ?",
-        )
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let enrollment = Self::enrollment_from_row(&row)?;
-        let issued: Option<String> = row.try_get("c_serial")?;
-        let certificate = match issued {
-            Some(_) => Some(Self::certificate_from_columns(&row, "c_")?),
-            None => None,
-        };
-        Ok(Some((enrollment, certificate)))
+        self.read(|conn| {
+            first(
+                conn,
+                &format!(
+                    "SELECT {ENROLLMENT_COLUMNS}, {CERTIFICATE_COLUMNS}
+                       FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
+                      WHERE e.token = ?1"
+                ),
+                [token],
+                |row| {
+                    let enrollment = enrollment_from_row(row, 0)?;
+                    let issued: Option<String> = row.get(ENROLLMENT_WIDTH)?;
+                    let certificate = match issued {
+                        Some(_) => Some(certificate_from_row(row, ENROLLMENT_WIDTH)?),
+                        None => None,
+                    };
+                    Ok((enrollment, certificate))
+                },
+            )
+        })
+        .await
     }
 
     async fn certificates(
         &self,
         user_id: Option<&str>,
     ) -> Result<Vec<CertificateRecord>, StoreError> {
-        let rows = match user_id {
-            Some(u) => {
-                sqlx::query("SELECT * FROM certificates WHERE user_id = ? ORDER BY seq DESC")
-                    .bind(u)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query("SELECT * FROM certificates ORDER BY seq DESC")
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        rows.iter().map(Self::certificate_from_row).collect()
+        let from_row = |row: &Row<'_>| certificate_from_row(row, 0);
+        self.read(|conn| match user_id {
+            Some(user) => collect(
+                conn,
+                &format!(
+                    "SELECT {CERTIFICATE_COLUMNS} FROM certificates c
+                      WHERE c.user_id = ?1 ORDER BY c.seq DESC"
+                ),
+                [user],
+                from_row,
+            ),
+            None => collect(
+                conn,
+                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates c ORDER BY c.seq DESC"),
+                [],
+                from_row,
+            ),
+        })
+        .await
     }
 
     async fn revoke(
@@ -544,50 +826,48 @@ impl Store for SqliteStore {
         at: OffsetDateTime,
         reason: &str,
     ) -> Result<RevokeOutcome, StoreError> {
-        let _writer = self.writer.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL",
-        )
-        .bind(ts(at))
-        .bind(reason)
-        .bind(serial)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let outcome = if updated == 1 {
-            RevokeOutcome::Revoked
-        } else {
-            let exists = sqlx::query("SELECT 1 FROM certificates WHERE serial = ?")
-                .bind(serial)
-                .fetch_optional(&mut *tx)
-                .await?
+        self.write(|tx| {
+            let updated = tx
+                .prepare_cached(
+                    "UPDATE certificates SET revoked_at = ?1, reason = ?2
+                      WHERE serial = ?3 AND revoked_at IS NULL",
+                )?
+                .execute(params![ts(at), reason, serial])?;
+            if updated == 1 {
+                return Ok((true, RevokeOutcome::Revoked));
+            }
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM certificates WHERE serial = ?1")?
+                .query_row([serial], |_| Ok(()))
+                .optional()?
                 .is_some();
-            if exists {
+            let outcome = if exists {
                 RevokeOutcome::AlreadyRevoked
             } else {
                 RevokeOutcome::NotFound
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+            };
+            Ok((false, outcome))
+        })
+        .await
     }
 
     async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError> {
-        let rows = match to {
-            Some(to) => {
-                sqlx::query("SELECT * FROM mails WHERE recipient = ? ORDER BY seq DESC")
-                    .bind(to)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query("SELECT * FROM mails ORDER BY seq DESC")
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        rows.iter().map(Self::mail_from_row).collect()
+        const COLUMNS: &str = "id, enrollment_id, recipient, subject, body, one_time_url, sent_at";
+        self.read(|conn| match to {
+            Some(to) => collect(
+                conn,
+                &format!("SELECT {COLUMNS} FROM mails WHERE recipient = ?1 ORDER BY seq DESC"),
+                [to],
+                mail_from_row,
+            ),
+            None => collect(
+                conn,
+                &format!("SELECT {COLUMNS} FROM mails ORDER BY seq DESC"),
+                [],
+                mail_from_row,
+            ),
+        })
+        .await
     }
 
     async fn expire_url(
@@ -595,13 +875,13 @@ impl Store for SqliteStore {
         enrollment_id: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let _writer = self.writer.lock().await;
-        let done = sqlx::query("UPDATE enrollments SET url_expires_at = ? WHERE id = ?")
-            .bind(ts(at))
-            .bind(enrollment_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.write(|tx| {
+            let updated = tx
+                .prepare_cached("UPDATE enrollments SET url_expires_at = ?1 WHERE id = ?2")?
+                .execute(params![ts(at), enrollment_id])?;
+            Ok((updated == 1, updated == 1))
+        })
+        .await
     }
 }
 
@@ -959,5 +1239,156 @@ mod tests {
             .expect("exists");
         assert_eq!(c.revoked_at, Some(NOW));
         assert_eq!(c.reason.as_deref(), Some("keyCompromise"));
+    }
+
+    #[test]
+    fn store_urls_name_a_file_or_memory_and_anything_else_is_refused() {
+        assert_eq!(
+            Location::parse("sqlite::memory:").ok(),
+            Some(Location::Memory)
+        );
+        assert_eq!(
+            Location::parse("sqlite:///data/ca.db").ok(),
+            Some(Location::File("/data/ca.db".into()))
+        );
+        assert_eq!(
+            Location::parse("sqlite://ca.db").ok(),
+            Some(Location::File("ca.db".into()))
+        );
+        assert_eq!(
+            Location::parse("sqlite:ca.db").ok(),
+            Some(Location::File("ca.db".into()))
+        );
+        for bad in [
+            "postgres://h/db",
+            "ca.db",
+            "sqlite://",
+            "sqlite://ca.db?mode=ro",
+        ] {
+            let err = Location::parse(bad).expect_err(bad).to_string();
+            assert!(err.contains("sqlite://PATH"), "{bad}: {err}");
+        }
+    }
+
+    fn file_url(dir: &tempfile::TempDir, name: &str) -> (PathBuf, String) {
+        let path = dir.path().join(name);
+        let url = format!("sqlite://{}", path.display());
+        (path, url)
+    }
+
+    #[tokio::test]
+    async fn a_file_store_reads_its_own_writes_on_its_reader_connections() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, url) = file_url(&dir, "rw.db");
+        let store = SqliteStore::connect(&url).await.expect("store");
+        let (_, e) = store_with_enrollment().await;
+        assert_eq!(store.enrollment_by_token("tok").await.expect("read"), None);
+        store
+            .create_enrollment(&e, &mail_for(&e))
+            .await
+            .expect("create");
+        store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
+        // Reads in parallel: each takes a reader of its own.
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            reads.spawn(async move { store.enrollment_and_certificate_by_token("tok").await });
+        }
+        while let Some(read) = reads.join_next().await {
+            let (got, issued) = read.expect("joined").expect("read").expect("exists");
+            assert_eq!(got.state, EnrollmentState::Issued);
+            assert_eq!(issued.map(|c| c.serial).as_deref(), Some("0A"));
+        }
+    }
+
+    #[tokio::test]
+    async fn committed_work_reaches_the_database_file_itself_without_a_request_waiting_for_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, url) = file_url(&dir, "ckpt.db");
+        let store = SqliteStore::connect(&url).await.expect("store");
+        let (_, e) = store_with_enrollment().await;
+        store
+            .create_enrollment(&e, &mail_for(&e))
+            .await
+            .expect("create");
+        // The database file alone, without its WAL, is what a checkpoint wrote.
+        let copy = dir.path().join("copy.db");
+        let mut found = 0;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            std::fs::copy(&path, &copy).expect("copy");
+            let conn = Connection::open(&copy).expect("open copy");
+            found = conn
+                .query_row(
+                    "SELECT count(*) FROM enrollments WHERE token = 'tok'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .unwrap_or(0);
+            if found == 1 {
+                break;
+            }
+        }
+        assert_eq!(
+            found, 1,
+            "the checkpointer never copied the commit into the file"
+        );
+        drop(store);
+    }
+
+    #[tokio::test]
+    async fn a_database_made_by_the_sqlx_versions_opens_with_its_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, url) = file_url(&dir, "old.db");
+        {
+            // What sqlx's migrator left: the schema, its own table, user_version 0.
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(include_str!("../../migrations/0001_init.sql"))
+                .expect("v1");
+            conn.execute_batch(include_str!("../../migrations/0002_lifecycle.sql"))
+                .expect("v2");
+            conn.execute_batch(
+                "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT,
+                    installed_on TIMESTAMP, success BOOLEAN, checksum BLOB, execution_time BIGINT);
+                 INSERT INTO _sqlx_migrations (version, description, success) VALUES
+                    (1, 'init', TRUE), (2, 'lifecycle', TRUE);
+                 INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
+                    failed_attempts, mail_sent_at, url_expires_at, created_at)
+                 VALUES ('old', 'oldtok', 'U9', 'u9@example.test', 'new', 'pending', 'x', 0,
+                    0, 4102444800, 0);",
+            )
+            .expect("old records");
+        }
+        let store = SqliteStore::connect(&url).await.expect("opens");
+        let got = store.enrollment("old").await.expect("read").expect("kept");
+        assert_eq!(got.user_id, "U9");
+        assert!(!got.revoke_previous);
+        let (_, e) = store_with_enrollment().await;
+        store
+            .create_enrollment(&e, &mail_for(&e))
+            .await
+            .expect("writes");
+        assert_eq!(store.next_crl_number().await.expect("crl"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_store_url_that_is_not_sqlite_is_refused_with_the_forms_it_takes() {
+        let err = SqliteStore::connect("postgres://db/ca")
+            .await
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("sqlite::memory:"), "{err}");
+    }
+
+    fn mail_for(e: &NewEnrollment) -> MailRecord {
+        MailRecord {
+            id: format!("m-{}", e.id),
+            enrollment_id: e.id.clone(),
+            to: e.email.clone(),
+            subject: "s".into(),
+            body: "b".into(),
+            one_time_url: format!("http://x/issue/{}", e.token),
+            sent_at: NOW,
+        }
     }
 }

@@ -3,21 +3,22 @@
 //! `server/migrations/`.
 //!
 //! **Where the statements run.** Each store call is a few statements on a
-//! local file, tens of microseconds, and runs on the thread that awaits it:
-//! handing each one to another thread and back (what sqlx does, one worker
-//! thread per connection) cost more CPU than the SQL itself and about as much
-//! as the root's signature (webra2-bench, BENCHMARKS.md). What could take
-//! longer is kept off the request path:
-//! - **writers** wait for one another on an async lock, never on a blocked
-//!   thread, and never in SQLite's busy handler;
+//! local file, a few microseconds for a read and tens for a write, and runs on
+//! the thread that awaits it. Handing each one to another thread and back
+//! (what sqlx does, one worker thread per connection) cost more CPU than the
+//! SQL itself, and about as much as the root's signature (webra2-bench,
+//! BENCHMARKS.md). What could take longer is kept off the request path:
+//! - **waiting**: the store has one connection, taken for a whole call. Calls
+//!   wait for it on an async lock, never on a blocked thread, and never in
+//!   SQLite's busy handler (1, 2, 5, 10 ms… sleeps, which made the slowest
+//!   issuances five times slower than the median);
 //! - **fsync**: with `synchronous = NORMAL` a WAL commit only appends to the
-//!   WAL; the checkpoint, which copies the WAL into the database and syncs
-//!   both, is a background thread's work, not the committing request's;
-//! - **readers** have connections of their own, so a read never waits for a
-//!   write (WAL readers see the last commit).
+//!   WAL. The checkpoint, which copies the WAL into the database and syncs
+//!   both, is a background thread's work.
 //!
-//! An in-memory store is one connection, behind the writers' lock, for reads
-//! too: each connection to `:memory:` is a database of its own.
+//! One connection rather than a reader pool: a connection that did not make
+//! the last write drops its whole page cache at its next read and reads the
+//! pages again through the kernel; the one connection's cache stays valid.
 
 use super::*;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
@@ -36,14 +37,16 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
-/// How long a connection waits for a lock another process holds.
+/// How long the connection waits for a lock another process holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the checkpointer looks for committed work to checkpoint.
+/// How often the checkpointer looks for committed work to checkpoint. Under
+/// full load a quarter of a second of commits is a few MiB of WAL.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-/// Prepared statements kept per connection: more than the store has.
+/// Prepared statements kept: more than the store has.
 const STATEMENT_CACHE: usize = 32;
-/// Idle reader connections kept for reuse; more are opened when needed.
-const IDLE_READERS_MAX: usize = 8;
+
+/// The connection, shared by the calls and the checkpointer.
+type Shared = Arc<tokio::sync::Mutex<Connection>>;
 
 /// A store in one SQLite database.
 #[derive(Debug, Clone)]
@@ -53,20 +56,17 @@ pub struct SqliteStore {
 
 #[derive(Debug)]
 struct Inner {
-    /// The one connection that writes, taken for a whole transaction. SQLite
-    /// allows one writer at a time; queued here, writers take turns in order
-    /// instead of sleeping in SQLite's busy handler (1, 2, 5, 10 ms…), which
-    /// made the slowest issuances five times slower than the median.
-    writer: tokio::sync::Mutex<Connection>,
-    /// Connections for reads; `None` for an in-memory store, which reads
-    /// through `writer`.
-    readers: Option<Readers>,
+    /// The one connection, taken for a whole call (a write: its whole
+    /// transaction). SQLite allows one writer at a time anyway.
+    conn: Shared,
     /// Sessions recorded or read lately. Every request after Step 1 checks its
     /// session; a session is never updated or deleted once recorded, so a copy
     /// answers exactly as the table would. Expiry is the caller's, by the
     /// service clock.
     sessions: Mutex<SessionCache>,
-    /// Moves committed work from the WAL into the database, off the request path.
+    /// Moves committed work from the WAL into the database file; `None` for
+    /// an in-memory store. Declared last: dropped last, it closes the
+    /// connection after its final checkpoint.
     checkpointer: Option<Checkpointer>,
 }
 
@@ -130,39 +130,18 @@ impl Location {
     }
 }
 
-/// The reader connections of a file store.
-#[derive(Debug)]
-struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl Readers {
-    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
-        // Each change is one `Vec` call: a panic elsewhere cannot leave it half-changed.
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `f` on an idle reader, or on a new one when all are busy.
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let taken = self.idle().pop();
-        let conn = match taken {
-            Some(conn) => conn,
-            None => open_reader(&self.path)?,
-        };
-        let out = f(&conn);
-        let mut idle = self.idle();
-        if idle.len() < IDLE_READERS_MAX {
-            idle.push(conn);
-        }
-        out
-    }
-}
-
-/// The background checkpointer of a file store: one thread, its own connection.
+/// The background checkpointer of a file store: one thread, with a connection
+/// of its own.
+///
+/// A PASSIVE checkpoint beside the writer never catches up while writes go on
+/// (every commit adds frames behind it), and the WAL only starts again from
+/// its beginning once a checkpoint has copied all of it: under steady load it
+/// grew by every commit, to hundreds of MiB. Taking the store's connection for
+/// the whole checkpoint stops the growth but stalls every call for 10–20 ms
+/// (webra2-bench). So each round is two checkpoints: the first, beside the
+/// writer, copies the bulk; the second, holding the store's connection, copies
+/// only what was committed meanwhile (about a millisecond), so the next commit
+/// starts the WAL again from the beginning.
 #[derive(Debug)]
 struct Checkpointer {
     /// Set by every commit; the thread checkpoints when it finds it set.
@@ -172,8 +151,8 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(path: &Path) -> Result<Self, StoreError> {
-        let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    fn start(path: &Path, store: Shared) -> Result<Self, StoreError> {
+        let own = open_file(path)?;
         let dirty = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let (d, s) = (dirty.clone(), stop.clone());
@@ -182,10 +161,17 @@ impl Checkpointer {
             .spawn(move || {
                 while !s.load(Ordering::Acquire) {
                     std::thread::park_timeout(CHECKPOINT_EVERY);
-                    if d.swap(false, Ordering::AcqRel) {
-                        // PASSIVE: copies what no reader still needs, waits for
-                        // nobody, and blocks neither readers nor the writer.
-                        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    if !d.swap(false, Ordering::AcqRel) {
+                        continue;
+                    }
+                    // The first may report "all copied" of the WAL as it was
+                    // when it began; only the second, with no commit beside
+                    // it, leaves nothing behind.
+                    let done = checkpoint(&own).and_then(|_| checkpoint(&store.blocking_lock()));
+                    match done {
+                        Ok(true) => {}
+                        Ok(false) => d.store(true, Ordering::Release),
+                        Err(e) => {
                             tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
                             d.store(true, Ordering::Release);
                         }
@@ -201,6 +187,25 @@ impl Checkpointer {
     }
 }
 
+/// One PASSIVE checkpoint: copies what no reader still needs, waits for
+/// nobody. `true` if it copied the whole WAL.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        let (busy, frames, copied): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        Ok(busy == 0 && frames == copied)
+    })
+}
+
+/// A connection to the database file, as every connection of the store opens it.
+fn open_file(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
 impl Drop for Checkpointer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
@@ -209,25 +214,6 @@ impl Drop for Checkpointer {
             let _ = thread.join();
         }
     }
-}
-
-fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    Ok(conn)
-}
-
-fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-    conn.pragma_update(None, "query_only", true)?;
-    Ok(conn)
-}
-
-/// Settings every connection that writes needs: foreign keys are per connection.
-fn prepare_writer(conn: &Connection) -> Result<(), StoreError> {
-    conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(())
 }
 
 /// A database made by earlier versions of webra2-mock (sqlx) records its
@@ -356,20 +342,15 @@ impl SqliteStore {
     /// `sqlite::memory:` — and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let location = Location::parse(url)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
-        let mut writer = match &location {
-            Location::Memory => {
-                let conn = Connection::open_in_memory()?;
-                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-                conn
-            }
+        let mut conn = match &location {
+            Location::Memory => Connection::open_in_memory()?,
             Location::File(path) => {
-                let conn = open_connection(path, flags)?;
+                let conn = open_file(path)?;
                 // The journal mode is the database's; the rest is this connection's.
                 let mode: String =
                     conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
                 if !mode.eq_ignore_ascii_case("wal") {
-                    tracing::warn!(mode, "this file system does not allow a WAL journal; readers will wait for writers");
+                    tracing::warn!(mode, "this file system does not allow a WAL journal");
                 }
                 conn.pragma_update(None, "synchronous", "normal")?;
                 // The checkpointer does it, off the request path.
@@ -377,24 +358,18 @@ impl SqliteStore {
                 conn
             }
         };
-        prepare_writer(&writer)?;
-        adopt_sqlx_migrations(&writer)?;
-        migrations().to_latest(&mut writer)?;
-        let (readers, checkpointer) = match location {
-            Location::Memory => (None, None),
-            Location::File(path) => {
-                let checkpointer = Checkpointer::start(&path)?;
-                let readers = Readers {
-                    path,
-                    idle: Mutex::default(),
-                };
-                (Some(readers), Some(checkpointer))
-            }
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.pragma_update(None, "foreign_keys", true)?;
+        adopt_sqlx_migrations(&conn)?;
+        migrations().to_latest(&mut conn)?;
+        let conn: Shared = Arc::new(tokio::sync::Mutex::new(conn));
+        let checkpointer = match location {
+            Location::Memory => None,
+            Location::File(path) => Some(Checkpointer::start(&path, conn.clone())?),
         };
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: tokio::sync::Mutex::new(writer),
-                readers,
+                conn,
                 sessions: Mutex::default(),
                 checkpointer,
             }),
@@ -410,15 +385,12 @@ impl SqliteStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` on a connection that sees every commit so far.
+    /// Runs `f` on the connection.
     async fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        match &self.inner.readers {
-            Some(readers) => readers.with(f),
-            None => f(&*self.inner.writer.lock().await),
-        }
+        f(&*self.inner.conn.lock().await)
     }
 
     /// Runs `f` in one write transaction: it commits if `f` returns `Ok(true)`
@@ -427,7 +399,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(bool, T), StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.inner.writer.lock().await;
+        let mut conn = self.inner.conn.lock().await;
         // IMMEDIATE: the write lock is taken at BEGIN, so a transaction never
         // has to upgrade a read lock another process may block.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1277,7 +1249,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_file_store_reads_its_own_writes_on_its_reader_connections() {
+    async fn a_file_store_answers_concurrent_reads_with_the_last_commit() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (_, url) = file_url(&dir, "rw.db");
         let store = SqliteStore::connect(&url).await.expect("store");
@@ -1288,7 +1260,6 @@ mod tests {
             .await
             .expect("create");
         store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
-        // Reads in parallel: each takes a reader of its own.
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..16 {
             let store = store.clone();
@@ -1390,5 +1361,45 @@ mod tests {
             one_time_url: format!("http://x/issue/{}", e.token),
             sent_at: NOW,
         }
+    }
+
+    /// The checkpoint sequence number in the WAL's header: it grows each time
+    /// the WAL starts over from its beginning.
+    fn wal_restarts(db: &std::path::Path) -> u32 {
+        use std::io::Read;
+        let mut header = [0u8; 16];
+        match std::fs::File::open(format!("{}-wal", db.display()))
+            .and_then(|mut wal| wal.read_exact(&mut header))
+        {
+            Ok(()) => u32::from_be_bytes([header[12], header[13], header[14], header[15]]),
+            Err(_) => 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn under_writes_that_never_pause_the_wal_still_starts_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, url) = file_url(&dir, "busy.db");
+        let store = SqliteStore::connect(&url).await.expect("store");
+        let (_, e) = store_with_enrollment().await;
+        let started = std::time::Instant::now();
+        let mut commits = 0u32;
+        while wal_restarts(&path) == 0 && started.elapsed() < Duration::from_secs(5) {
+            commits += 1;
+            let next = NewEnrollment {
+                id: format!("e{commits}"),
+                token: format!("tok{commits}"),
+                ..e.clone()
+            };
+            store
+                .create_enrollment(&next, &mail_for(&next))
+                .await
+                .expect("create");
+        }
+        assert!(
+            wal_restarts(&path) > 0,
+            "{commits} commits in {:?} and the WAL never started over",
+            started.elapsed()
+        );
     }
 }

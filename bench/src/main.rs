@@ -5,6 +5,11 @@
 //! Progress goes to stderr; stdout gets one PASS/MISS line per target and, last,
 //! one JSON line with every figure (medians over `--runs`).
 
+// The server binary's allocator, so the limits measured here (the same CA and
+// argon2 code, in this process) run on what the server runs on.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod baseline;
 mod limits;
 mod load;

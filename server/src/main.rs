@@ -2,6 +2,14 @@
 //! one ready line on stdout, and serves until SIGINT or SIGTERM.
 
 use clap::Parser;
+
+// glibc's malloc cost a tenth of the server's CPU under load, much of it in
+// freeing across the threads that handle one request (the async workers and
+// the blocking pool); mimalloc's per-thread free lists take most of that away
+// (webra2-bench, BENCHMARKS.md). The library leaves the choice to whoever
+// embeds it: this is the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 use webra2_mock::config::{Cli, Command, LogFormat};
 use webra2_mock::{Application, Settings};

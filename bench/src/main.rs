@@ -40,7 +40,8 @@ struct Args {
     /// Issuances at saturating load [default: 10000; 200 with --quick].
     #[arg(long, value_name = "N")]
     issuances: Option<usize>,
-    /// Requests in flight at saturating load [default: twice the cores].
+    /// Requests in flight at saturating load [default: three times the cores:
+    /// fewer leave the server idle between requests, more only queue; BENCHMARKS.md].
     #[arg(long, value_name = "C")]
     concurrency: Option<usize>,
     /// Repeat the whole measurement this many times and report medians.
@@ -97,7 +98,7 @@ fn run() -> anyhow::Result<()> {
         quick,
         issuances,
         low_load: if quick { 20 } else { 200 },
-        concurrency: args.concurrency.unwrap_or(2 * cores).max(1),
+        concurrency: args.concurrency.unwrap_or(3 * cores).max(1),
         keys: args.keys.unwrap_or(if quick { 4 } else { 64 }).max(1),
         limit_budget: Duration::from_millis(if quick { 300 } else { 3000 }),
         argon2_budget: Duration::from_millis(if quick { 300 } else { 3000 }),

@@ -104,7 +104,7 @@ impl Application {
         let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
 
-        let state = AppState {
+        let state = AppState::new(crate::state::SharedState {
             store: Arc::new(store),
             ca,
             clock,
@@ -114,7 +114,7 @@ impl Application {
             faults,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             mailer,
-        };
+        });
         Ok(Self {
             public,
             admin,

@@ -23,4 +23,4 @@ pub use app::Application;
 pub use clock::Clock;
 pub use config::{RootSource, Settings};
 pub use mock::{AdminClient, MockCa, MockCaBuilder, MockError};
-pub use state::AppState;
+pub use state::{AppState, SharedState};

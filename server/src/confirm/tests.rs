@@ -137,7 +137,7 @@ fn webra2_ca(root: Root) -> anyhow::Result<Arc<Ca>> {
 }
 
 fn state(ca: Arc<Ca>, store: Arc<FakeStore>, clock: Clock) -> AppState {
-    AppState {
+    AppState::new(crate::state::SharedState {
         store,
         ca,
         clock,
@@ -147,7 +147,7 @@ fn state(ca: Arc<Ca>, store: Arc<FakeStore>, clock: Clock) -> AppState {
         faults: crate::faults::Faults::new(),
         metrics: Arc::new(crate::metrics::Metrics::new()),
         mailer: None,
-    }
+    })
 }
 
 /// A client certificate with its RSA key.

@@ -247,19 +247,37 @@ fn from_ts(secs: i64) -> Result<OffsetDateTime, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("timestamp {secs}: {e}")))
 }
 
-const OPEN_STATES: &str = "state IN ('pending', 'authenticated')";
+// The statements are `concat!`ed from these at compile time: built with
+// `format!`, every call would allocate its SQL text only for the statement
+// cache to find it again.
+
+/// The states in which a one-time URL still works.
+macro_rules! open_states {
+    () => {
+        "state IN ('pending', 'authenticated')"
+    };
+}
 
 /// The columns [`enrollment_from_row`] reads, in its order.
-const ENROLLMENT_COLUMNS: &str = "e.id, e.token, e.user_id, e.email, e.kind, e.state, \
-     e.password_hash, e.failed_attempts, e.mail_sent_at, e.url_expires_at, e.serial, \
-     e.renews_serial, e.revoke_previous";
-/// How many columns [`ENROLLMENT_COLUMNS`] names.
+macro_rules! enrollment_columns {
+    () => {
+        "e.id, e.token, e.user_id, e.email, e.kind, e.state, e.password_hash, \
+         e.failed_attempts, e.mail_sent_at, e.url_expires_at, e.serial, e.renews_serial, \
+         e.revoke_previous"
+    };
+}
+/// How many columns `enrollment_columns!` names.
 const ENROLLMENT_WIDTH: usize = 13;
-/// The columns [`certificate_from_row`] reads, in its order.
-const CERTIFICATE_COLUMNS: &str =
-    "c.serial, c.user_id, c.enrollment_id, c.der, c.not_before, c.not_after, c.revoked_at, c.reason";
 
-/// An enrollment from [`ENROLLMENT_COLUMNS`], starting at column `at`.
+/// The columns [`certificate_from_row`] reads, in its order.
+macro_rules! certificate_columns {
+    () => {
+        "c.serial, c.user_id, c.enrollment_id, c.der, c.not_before, c.not_after, \
+         c.revoked_at, c.reason"
+    };
+}
+
+/// An enrollment from `enrollment_columns!`, starting at column `at`.
 fn enrollment_from_row(row: &Row<'_>, at: usize) -> Result<EnrollmentRecord, StoreError> {
     let kind: String = row.get(at + 4)?;
     let state: String = row.get(at + 5)?;
@@ -282,7 +300,7 @@ fn enrollment_from_row(row: &Row<'_>, at: usize) -> Result<EnrollmentRecord, Sto
     })
 }
 
-/// A certificate from [`CERTIFICATE_COLUMNS`], starting at column `at`.
+/// A certificate from `certificate_columns!`, starting at column `at`.
 fn certificate_from_row(row: &Row<'_>, at: usize) -> Result<CertificateRecord, StoreError> {
     let revoked_at: Option<i64> = row.get(at + 6)?;
     Ok(CertificateRecord {
@@ -414,21 +432,15 @@ impl SqliteStore {
         Ok(value)
     }
 
-    /// The enrollment whose `column` (a unique one: `id`, `token`) is `value`.
+    /// The one enrollment `sql` (an `enrollment_columns!` select on a unique
+    /// column) finds for `value`.
     async fn enrollment_where(
         &self,
-        column: &'static str,
+        sql: &'static str,
         value: &str,
     ) -> Result<Option<EnrollmentRecord>, StoreError> {
-        self.read(|conn| {
-            first(
-                conn,
-                &format!("SELECT {ENROLLMENT_COLUMNS} FROM enrollments e WHERE e.{column} = ?1"),
-                [value],
-                |row| enrollment_from_row(row, 0),
-            )
-        })
-        .await
+        self.read(|conn| first(conn, sql, [value], |row| enrollment_from_row(row, 0)))
+            .await
     }
 
     /// Consumes the URL, records the certificate and, for a renewal that says so,
@@ -444,10 +456,8 @@ impl SqliteStore {
             // The claim comes first and is conditional on the stored state, so
             // of concurrent transactions exactly one sees an open URL.
             let claimed = tx
-                .prepare_cached(&format!(
-                    "UPDATE enrollments SET state = 'issued', serial = ?1
-                      WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3"
-                ))?
+                .prepare_cached(concat!("UPDATE enrollments SET state = 'issued', serial = ?1
+                      WHERE id = ?2 AND ", open_states!(), " AND url_expires_at > ?3"))?
                 .execute(params![cert.serial, enrollment_id, ts(now)])?;
             if claimed != 1 {
                 return Ok((false, IssueOutcome::NotOpen));
@@ -527,11 +537,27 @@ impl Store for SqliteStore {
         &self,
         token: &str,
     ) -> Result<Option<EnrollmentRecord>, StoreError> {
-        self.enrollment_where("token", token).await
+        self.enrollment_where(
+            concat!(
+                "SELECT ",
+                enrollment_columns!(),
+                " FROM enrollments e WHERE e.token = ?1"
+            ),
+            token,
+        )
+        .await
     }
 
     async fn enrollment(&self, id: &str) -> Result<Option<EnrollmentRecord>, StoreError> {
-        self.enrollment_where("id", id).await
+        self.enrollment_where(
+            concat!(
+                "SELECT ",
+                enrollment_columns!(),
+                " FROM enrollments e WHERE e.id = ?1"
+            ),
+            id,
+        )
+        .await
     }
 
     async fn record_failed_auth(
@@ -545,11 +571,13 @@ impl Store for SqliteStore {
             // passwords at once cannot both see "one attempt left".
             let counted = first(
                 tx,
-                &format!(
+                concat!(
                     "UPDATE enrollments
                         SET failed_attempts = failed_attempts + 1,
                             state = CASE WHEN failed_attempts + 1 >= ?1 THEN 'locked' ELSE state END
-                      WHERE id = ?2 AND {OPEN_STATES} AND url_expires_at > ?3
+                      WHERE id = ?2 AND ",
+                    open_states!(),
+                    " AND url_expires_at > ?3
                   RETURNING failed_attempts, state"
                 ),
                 params![lock_after, enrollment_id, ts(now)],
@@ -575,9 +603,11 @@ impl Store for SqliteStore {
         let recorded = self
             .write(|tx| {
                 let updated = tx
-                    .prepare_cached(&format!(
+                    .prepare_cached(concat!(
                         "UPDATE enrollments SET failed_attempts = 0, state = 'authenticated'
-                          WHERE id = ?1 AND {OPEN_STATES} AND url_expires_at > ?2"
+                          WHERE id = ?1 AND ",
+                        open_states!(),
+                        " AND url_expires_at > ?2"
                     ))?
                     .execute(params![session.enrollment_id, ts(now)])?;
                 if updated != 1 {
@@ -655,8 +685,10 @@ impl Store for SqliteStore {
         self.read(|conn| {
             collect(
                 conn,
-                &format!(
-                    "SELECT {CERTIFICATE_COLUMNS} FROM certificates c
+                concat!(
+                    "SELECT ",
+                    certificate_columns!(),
+                    " FROM certificates c
                       WHERE c.revoked_at IS NOT NULL ORDER BY c.revoked_at, c.seq"
                 ),
                 [],
@@ -732,7 +764,11 @@ impl Store for SqliteStore {
         self.read(|conn| {
             first(
                 conn,
-                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates c WHERE c.serial = ?1"),
+                concat!(
+                    "SELECT ",
+                    certificate_columns!(),
+                    " FROM certificates c WHERE c.serial = ?1"
+                ),
                 [serial],
                 |row| certificate_from_row(row, 0),
             )
@@ -747,8 +783,12 @@ impl Store for SqliteStore {
         self.read(|conn| {
             first(
                 conn,
-                &format!(
-                    "SELECT {ENROLLMENT_COLUMNS}, {CERTIFICATE_COLUMNS}
+                concat!(
+                    "SELECT ",
+                    enrollment_columns!(),
+                    ", ",
+                    certificate_columns!(),
+                    "
                        FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
                       WHERE e.token = ?1"
                 ),
@@ -775,8 +815,10 @@ impl Store for SqliteStore {
         self.read(|conn| match user_id {
             Some(user) => collect(
                 conn,
-                &format!(
-                    "SELECT {CERTIFICATE_COLUMNS} FROM certificates c
+                concat!(
+                    "SELECT ",
+                    certificate_columns!(),
+                    " FROM certificates c
                       WHERE c.user_id = ?1 ORDER BY c.seq DESC"
                 ),
                 [user],
@@ -784,7 +826,11 @@ impl Store for SqliteStore {
             ),
             None => collect(
                 conn,
-                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates c ORDER BY c.seq DESC"),
+                concat!(
+                    "SELECT ",
+                    certificate_columns!(),
+                    " FROM certificates c ORDER BY c.seq DESC"
+                ),
                 [],
                 from_row,
             ),
@@ -824,17 +870,25 @@ impl Store for SqliteStore {
     }
 
     async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError> {
-        const COLUMNS: &str = "id, enrollment_id, recipient, subject, body, one_time_url, sent_at";
+        macro_rules! mail_columns {
+            () => {
+                "id, enrollment_id, recipient, subject, body, one_time_url, sent_at"
+            };
+        }
         self.read(|conn| match to {
             Some(to) => collect(
                 conn,
-                &format!("SELECT {COLUMNS} FROM mails WHERE recipient = ?1 ORDER BY seq DESC"),
+                concat!(
+                    "SELECT ",
+                    mail_columns!(),
+                    " FROM mails WHERE recipient = ?1 ORDER BY seq DESC"
+                ),
                 [to],
                 mail_from_row,
             ),
             None => collect(
                 conn,
-                &format!("SELECT {COLUMNS} FROM mails ORDER BY seq DESC"),
+                concat!("SELECT ", mail_columns!(), " FROM mails ORDER BY seq DESC"),
                 [],
                 mail_from_row,
             ),

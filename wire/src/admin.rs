@@ -201,7 +201,7 @@ pub struct CertificateView {
     )]
     pub revoked_at: Option<OffsetDateTime>,
     /// Why it was revoked (RFC 5280 reason name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reason: Option<String>,
 }
 
@@ -225,4 +225,13 @@ pub struct ClockView {
     pub now: OffsetDateTime,
     /// `real`, `fixed` or `offset` (set, and running on).
     pub mode: String,
+}
+
+/// The body of `POST /admin/certificates/{serial}/revoke` (it may also be empty).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// An RFC 5280 reason name (`keyCompromise`, `superseded`, ...); `unspecified` when absent.
+    #[serde(default)]
+    pub reason: Option<String>,
 }

@@ -6,12 +6,13 @@
 
 mod admin;
 mod faults;
+pub mod paths;
 mod problem;
 mod public;
 
 pub use admin::{
     CertStatus, CertificateView, ClockView, EnrollmentCreated, EnrollmentState, EnrollmentView,
-    Kind, Mail, PrepareEnrollment, SetClock,
+    Kind, Mail, PrepareEnrollment, RevokeRequest, SetClock,
 };
 pub use faults::{FaultKind, FaultSet, FaultSpec};
 pub use problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX};

@@ -332,7 +332,8 @@ fn ensure_same_key(cert_der: &[u8], spki_der: &[u8]) -> Result<(), CaError> {
 mod tests {
     use super::*;
     use crate::test_support::{fixture_bytes, fixture_path, openssl, temp_dir, write};
-    use crate::{parse_csr, root::pem_lf};
+    use crate::parse_csr;
+    use webra2_wire::pem_encode as pem_lf;
     use serde_json::{json, Value};
     use time::macros::datetime;
     use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};

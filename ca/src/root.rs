@@ -170,12 +170,12 @@ impl Root {
 
     /// The certificate, PEM.
     pub fn cert_pem(&self) -> String {
-        pem_lf("CERTIFICATE", &self.cert_der)
+        webra2_wire::pem_encode("CERTIFICATE", &self.cert_der)
     }
 
     /// The key, PKCS#8 PEM, so that a generated root can be kept. A secret: never log it.
     pub fn key_pem(&self) -> String {
-        pem_lf("PRIVATE KEY", self.issuer.key().serialized_der())
+        webra2_wire::pem_encode("PRIVATE KEY", self.issuer.key().serialized_der())
     }
 
     /// SHA-1 in five groups of eight.
@@ -234,13 +234,6 @@ fn signing_algorithm(x509: &X509Certificate<'_>) -> Result<&'static SignatureAlg
     }
 }
 
-/// PEM with `\n` line ends (pem's default is `\r\n`, which surprises diff and curl users).
-pub(crate) fn pem_lf(tag: &str, der: &[u8]) -> String {
-    pem::encode_config(
-        &pem::Pem::new(tag, der.to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    )
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 mod admin;
 mod faults;
 pub mod paths;
+mod pem;
 mod problem;
 mod public;
 
@@ -15,6 +16,7 @@ pub use admin::{
     Kind, Mail, PrepareEnrollment, RevokeRequest, SetClock,
 };
 pub use faults::{FaultKind, FaultSet, FaultSpec};
+pub use pem::pem_encode;
 pub use problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX};
 pub use public::{
     AuthRequest, AuthResponse, Confirmation, Fingerprint, Health, Issued, KeySpec, SiteInfo,

@@ -2,9 +2,9 @@
 
 use crate::clock::Clock;
 use crate::config::{RootSource, Settings};
-use crate::state::AppState;
-use crate::store::SqliteStore;
-use crate::{confirm, http};
+use crate::service::{Parts, Policy, Service};
+use crate::state::{AppState, SharedState};
+use crate::{confirm, http, store};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,8 +87,10 @@ impl Application {
             format!("{}/confirm", base_url("https", addr))
         });
 
-        let store = SqliteStore::connect(&settings.db)
+        // TEMPORARY until store::open lands.
+        let store: Arc<dyn store::Store> = store::SqliteStore::connect(&settings.db)
             .await
+            .map(Arc::new)
             .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
         let profile = Profile::load(&settings.profile)?;
         let root = load_root(&settings.root).await?;
@@ -104,16 +106,24 @@ impl Application {
         let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
 
-        let state = AppState::new(crate::state::SharedState {
-            store: Arc::new(store),
+        let service = Service::new(Parts {
+            store,
             ca,
             clock,
-            settings: Arc::new(settings),
+            policy: Policy {
+                lock_after: settings.lock_after,
+                session_minutes: settings.session_minutes,
+                url_valid_days: settings.url_valid_days,
+            },
             public_url,
             confirm_url,
             faults,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             mailer,
+        });
+        let state = AppState::new(SharedState {
+            service,
+            settings: Arc::new(settings),
         });
         Ok(Self {
             public,
@@ -124,7 +134,7 @@ impl Application {
         })
     }
 
-    /// The shared state (store, CA, clock).
+    /// The shared state (the service and the settings).
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -152,7 +162,7 @@ impl Application {
 
     /// The public base URL users are sent to.
     pub fn public_url(&self) -> &str {
-        &self.state.public_url
+        self.state.service.public_url()
     }
 
     /// The admin API's base URL.
@@ -162,18 +172,19 @@ impl Application {
 
     /// The confirmation page's URL.
     pub fn confirm_url(&self) -> &str {
-        &self.state.confirm_url
+        self.state.service.confirm_url()
     }
 
     /// The one line printed on stdout once every listener is bound.
     pub fn ready_line(&self) -> String {
-        let root = self.state.ca.root();
+        let ca = self.state.service.ca();
+        let root = ca.root();
         format!(
             "webra2-mock ready public={} admin={} confirm={} profile={} root={} root_sha1=\"{}\" db={}",
             self.public_url(),
             self.admin_url(),
             self.confirm_url(),
-            self.state.ca.profile().name,
+            ca.profile().name,
             self.state.settings.root.name(),
             root.sha1_fingerprint(),
             self.state.settings.db,

@@ -1,9 +1,13 @@
 //! webra2-mock: a mock of the webra2 client-certificate issuance site.
 //!
-//! Three listeners share one [`AppState`]: the public issuance site
-//! ([`http::public_router`]), the admin API ([`http::admin_router`]) and the Step 4
-//! confirmation page over mutual TLS ([`confirm`]). [`Application`] binds and
-//! wires them; `main.rs` only reads the configuration and calls it.
+//! A request reads route → service → store and back: [`http`] holds the
+//! routing tables of the three listeners (the public issuance site, the admin
+//! API, the Step 4 confirmation page over mutual TLS, whose TLS is
+//! [`confirm`]); [`service`] is the domain, every operation of the contract
+//! once; [`store`] keeps the records. [`Application`] binds and wires them;
+//! `main.rs` only reads the configuration and calls it. Faults, metrics and
+//! mail keep their core at the top ([`faults`], [`metrics`], [`smtp`]) and
+//! their HTTP side in `http/`.
 
 mod app;
 pub mod clock;
@@ -15,6 +19,7 @@ pub mod mail;
 pub mod metrics;
 mod mock;
 pub mod secrets;
+pub mod service;
 pub mod smtp;
 mod state;
 pub mod store;

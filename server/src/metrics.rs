@@ -1,21 +1,15 @@
-//! `GET /metrics` in the Prometheus text format (0.0.4): a small hand-made
-//! registry of the few series this service has, fed by one middleware
-//! ([`record`]) shared by every listener.
+//! The Prometheus registry (text format 0.0.4): a small hand-made registry of
+//! the few series this service has. The middleware that feeds it and the
+//! `GET /metrics` handler are the HTTP side, in `http/observe.rs`.
 //!
 //! Hand-made rather than `prometheus-client`: the service has six series with
 //! fixed label sets, the text format is a page of code, and the output stays
 //! byte-for-byte under the project's control (tests read it).
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::time::Instant;
-use webra2_wire::ProblemKind;
+use webra2_wire::{paths, ProblemKind};
 
 /// The request latency histogram's upper bounds, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -86,31 +80,30 @@ impl Metrics {
         self.with(|m| *m.mails.entry(("smtp", result)).or_default() += 1);
     }
 
-    fn request(
+    /// Counts one answered request: by route template (never by URI: a
+    /// one-time URL is a secret), method and status, its latency in seconds,
+    /// and the problem it answered with.
+    pub fn request(
         &self,
         route: &str,
-        method: &Method,
-        status: StatusCode,
+        method: &str,
+        status: u16,
         secs: f64,
         problem: Option<ProblemKind>,
     ) {
         self.with(|m| {
             *m.requests
-                .entry((
-                    route.to_owned(),
-                    method.as_str().to_owned(),
-                    status.as_u16(),
-                ))
+                .entry((route.to_owned(), method.to_owned(), status))
                 .or_default() += 1;
             m.latency.entry(route.to_owned()).or_default().observe(secs);
             if let Some(kind) = problem {
                 *m.problems.entry(kind.slug()).or_default() += 1;
             }
-            if status == StatusCode::CREATED && *method == Method::POST {
+            if status == 201 && method == "POST" {
                 match route {
-                    "/issue/{token}/csr" => *m.issuances.entry("csr").or_default() += 1,
-                    "/issue/{token}/pkcs12" => *m.issuances.entry("pkcs12").or_default() += 1,
-                    "/admin/enrollments" => {
+                    paths::ISSUE_CSR => *m.issuances.entry("csr").or_default() += 1,
+                    paths::ISSUE_PKCS12 => *m.issuances.entry("pkcs12").or_default() += 1,
+                    paths::ADMIN_ENROLLMENTS => {
                         m.enrollments += 1;
                         *m.mails.entry(("outbox", "recorded")).or_default() += 1;
                     }
@@ -225,37 +218,6 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The middleware: counts every request by route template (never by URI: a
-/// one-time URL is a secret), its latency, and the problem it answered with.
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().clone();
-    // Latency is a duration on the monotonic clock, not an instant of the
-    // service clock (which tests may stop).
-    let started = Instant::now();
-    let resp = next.run(req).await;
-    let problem = resp.extensions().get::<ProblemKind>().copied();
-    state.metrics.request(
-        &route,
-        &method,
-        resp.status(),
-        started.elapsed().as_secs_f64(),
-        problem,
-    );
-    resp
-}
-
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let mut resp = state.metrics.render().into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    resp
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,15 +227,15 @@ mod tests {
         let m = Metrics::new();
         m.request(
             "/issue/{token}/csr",
-            &Method::POST,
-            StatusCode::CREATED,
+            "POST",
+            201,
             0.02,
             None,
         );
         m.request(
             "/issue/{token}/csr",
-            &Method::POST,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            "POST",
+            422,
             0.3,
             Some(ProblemKind::KeyPolicy),
         );

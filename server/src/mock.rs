@@ -36,13 +36,13 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 use webra2_wire::{
-    CertificateView, ClockView, EnrollmentCreated, EnrollmentView, FaultSet, FaultSpec, Mail,
-    PrepareEnrollment, Problem,
+    paths, CertificateView, ClockView, EnrollmentCreated, EnrollmentView, FaultSet, FaultSpec,
+    Kind, Mail, PrepareEnrollment, Problem, RevokeRequest, SetClock,
 };
 
 /// What the in-process API reports.
@@ -120,7 +120,7 @@ impl MockCaBuilder {
             .await
             .map_err(|e| MockError::Start(format!("{e:#}")))?;
         let state = app.state().clone();
-        let root = state.ca.root();
+        let root = state.service.ca().root();
         let admin = AdminClient {
             router: http::admin_router(state.clone()),
             token: state.settings.admin_token.clone(),
@@ -323,11 +323,7 @@ impl AdminClient {
 
     /// `POST /admin/enrollments`.
     pub async fn prepare(&self, req: &PrepareEnrollment) -> Result<EnrollmentCreated, MockError> {
-        let body = serde_json::to_value(req).map_err(|e| MockError::Unexpected {
-            status: 0,
-            body: e.to_string(),
-        })?;
-        self.call(Method::POST, "/admin/enrollments", Some(body))
+        self.call(Method::POST, paths::ADMIN_ENROLLMENTS, Some(json_body(req)?))
             .await
     }
 
@@ -338,16 +334,23 @@ impl AdminClient {
         email: &str,
         auth_password: &str,
     ) -> Result<EnrollmentCreated, MockError> {
-        let body = json!({"user_id": user_id, "email": email, "auth_password": auth_password});
-        self.call(Method::POST, "/admin/enrollments", Some(body))
-            .await
+        self.prepare(&PrepareEnrollment {
+            user_id: user_id.to_owned(),
+            email: email.to_owned(),
+            auth_password: auth_password.to_owned(),
+            kind: Kind::New,
+            mail_sent_at: None,
+            url_valid_days: None,
+            revoke_previous: false,
+        })
+        .await
     }
 
     /// `GET /admin/enrollments/{id}`.
     pub async fn enrollment(&self, id: &str) -> Result<EnrollmentView, MockError> {
         self.call(
             Method::GET,
-            &format!("/admin/enrollments/{}", path_part(id)),
+            &paths::fill(paths::ADMIN_ENROLLMENT, id),
             None,
         )
         .await
@@ -357,10 +360,11 @@ impl AdminClient {
     pub async fn mails(&self, to: Option<&str>) -> Result<Vec<Mail>, MockError> {
         let path = match to {
             Some(to) => format!(
-                "/admin/mails?{}",
+                "{}?{}",
+                paths::ADMIN_MAILS,
                 serde_urlencoded::to_string([("to", to)]).unwrap_or_default()
             ),
-            None => "/admin/mails".to_owned(),
+            None => paths::ADMIN_MAILS.to_owned(),
         };
         self.call(Method::GET, &path, None).await
     }
@@ -372,62 +376,57 @@ impl AdminClient {
     ) -> Result<Vec<CertificateView>, MockError> {
         let path = match user_id {
             Some(u) => format!(
-                "/admin/certificates?{}",
+                "{}?{}",
+                paths::ADMIN_CERTIFICATES,
                 serde_urlencoded::to_string([("user_id", u)]).unwrap_or_default()
             ),
-            None => "/admin/certificates".to_owned(),
+            None => paths::ADMIN_CERTIFICATES.to_owned(),
         };
         self.call(Method::GET, &path, None).await
     }
 
     /// `POST /admin/certificates/{serial}/revoke`.
     pub async fn revoke(&self, serial: &str, reason: &str) -> Result<CertificateView, MockError> {
-        let path = format!("/admin/certificates/{}/revoke", path_part(serial));
-        self.call(Method::POST, &path, Some(json!({"reason": reason})))
-            .await
+        let body = json_body(&RevokeRequest {
+            reason: Some(reason.to_owned()),
+        })?;
+        let path = paths::fill(paths::ADMIN_REVOKE, serial);
+        self.call(Method::POST, &path, Some(body)).await
     }
 
     /// `PUT /admin/clock`: the service clock stands still at `at`.
     pub async fn set_clock(&self, at: OffsetDateTime) -> Result<ClockView, MockError> {
-        let now = at
-            .format(&time::format_description::well_known::Rfc3339)
-            .map_err(|e| MockError::Unexpected {
-                status: 0,
-                body: e.to_string(),
-            })?;
-        self.call(Method::PUT, "/admin/clock", Some(json!({"now": now})))
-            .await
+        let body = json_body(&SetClock {
+            now: at,
+            running: false,
+        })?;
+        self.call(Method::PUT, paths::ADMIN_CLOCK, Some(body)).await
     }
 
     /// `DELETE /admin/clock`: back to real time.
     pub async fn reset_clock(&self) -> Result<ClockView, MockError> {
-        self.call(Method::DELETE, "/admin/clock", None).await
+        self.call(Method::DELETE, paths::ADMIN_CLOCK, None).await
     }
 
     /// `PUT /admin/faults`: replaces the active faults with these.
     pub async fn set_faults(&self, faults: &[FaultSpec]) -> Result<FaultSet, MockError> {
-        let body = serde_json::to_value(FaultSet::new(faults.iter().cloned())).map_err(|e| {
-            MockError::Unexpected {
-                status: 0,
-                body: e.to_string(),
-            }
-        })?;
-        self.call(Method::PUT, "/admin/faults", Some(body)).await
+        let body = json_body(&FaultSet::new(faults.iter().cloned()))?;
+        self.call(Method::PUT, paths::ADMIN_FAULTS, Some(body)).await
     }
 
     /// `GET /admin/faults`: what is active, with what is left of each.
     pub async fn faults(&self) -> Result<FaultSet, MockError> {
-        self.call(Method::GET, "/admin/faults", None).await
+        self.call(Method::GET, paths::ADMIN_FAULTS, None).await
     }
 
     /// `DELETE /admin/faults`: clears every fault.
     pub async fn clear_faults(&self) -> Result<FaultSet, MockError> {
-        self.call(Method::DELETE, "/admin/faults", None).await
+        self.call(Method::DELETE, paths::ADMIN_FAULTS, None).await
     }
 
     /// `GET /metrics` as text.
     pub async fn metrics(&self) -> Result<String, MockError> {
-        let mut req = Request::builder().uri("/metrics");
+        let mut req = Request::builder().uri(paths::METRICS);
         if let Some(token) = &self.token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -458,17 +457,10 @@ impl AdminClient {
     }
 }
 
-/// A value made safe for one path segment (ids and serials are hex or base64url;
-/// anything else is percent-encoded so it cannot reach another route).
-fn path_part(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.:".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+/// A wire type as the JSON body of an admin call.
+fn json_body(value: &impl serde::Serialize) -> Result<Value, MockError> {
+    serde_json::to_value(value).map_err(|e| MockError::Unexpected {
+        status: 0,
+        body: e.to_string(),
+    })
 }

@@ -4,7 +4,7 @@
 //! failure is logged (relay host only, never credentials or the URL) without
 //! failing the preparation.
 
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use crate::store::MailRecord;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
@@ -93,11 +93,11 @@ impl Mailer {
 
 /// Sends the mail in the background when SMTP is configured; counts and logs
 /// the result. Never fails the caller.
-pub fn deliver(state: &AppState, mail: MailRecord) {
-    let Some(mailer) = state.mailer.clone() else {
+pub fn deliver(mailer: Option<&Arc<Mailer>>, metrics: &Arc<Metrics>, mail: MailRecord) {
+    let Some(mailer) = mailer.cloned() else {
         return;
     };
-    let metrics = Arc::clone(&state.metrics);
+    let metrics = Arc::clone(metrics);
     tokio::spawn(async move {
         match mailer.send(&mail).await {
             Ok(()) => {

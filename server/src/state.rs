@@ -1,10 +1,9 @@
-//! The state every handler shares.
+//! The state every handler shares: the service, and the settings the HTTP
+//! layer itself reads (the admin token).
 
-use crate::clock::Clock;
 use crate::config::Settings;
-use crate::store::Store;
+use crate::service::Service;
 use std::sync::Arc;
-use webra2_ca::Ca;
 
 /// What the handlers of all three listeners share: one reference to
 /// [`SharedState`], which every field access reaches through `Deref`.
@@ -30,24 +29,10 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The services and settings behind an [`AppState`].
+/// The service and settings behind an [`AppState`].
 pub struct SharedState {
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// The certificate authority.
-    pub ca: Arc<Ca>,
-    /// The service's one clock.
-    pub clock: Clock,
+    /// The domain: every operation of the contract.
+    pub service: Service,
     /// The effective configuration.
     pub settings: Arc<Settings>,
-    /// The public listener's base URL as clients reach it (no trailing slash).
-    pub public_url: String,
-    /// The confirmation page's URL (`https://.../confirm`).
-    pub confirm_url: String,
-    /// The injected faults.
-    pub faults: crate::faults::Faults,
-    /// The `/metrics` registry.
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// The SMTP relay, when `--smtp-url` is set.
-    pub mailer: Option<Arc<crate::smtp::Mailer>>,
 }

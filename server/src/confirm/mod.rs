@@ -1,5 +1,6 @@
-//! Step 4: the confirmation listener, a TLS page that demands the client
-//! certificate the user installed.
+//! Step 4: the confirmation listener, TLS that demands the client certificate
+//! the user installed and hands it to the routes (`http/confirm.rs`) as a
+//! [`PeerCertificate`]. What the page says of it is the service's.
 //!
 //! Three things make it work with the certificates the real service issues:
 //! handshake signatures by RSA-1024 keys are verified by our own algorithms
@@ -11,19 +12,13 @@
 //! gets a clear `401 certificate-required`; a certificate that does not chain
 //! to the root is refused in the handshake itself.
 
-mod name;
 #[cfg(test)]
 mod tests;
 pub mod verifier;
 
 use crate::clock::Clock;
-use crate::http::AppError;
-use crate::state::AppState;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Request};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::http::Request;
+use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -36,15 +31,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use webra2_ca::Ca;
-use webra2_wire::{in_jst, serial_hex, Confirmation, Health, ProblemKind};
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// How long a client may take to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -113,145 +105,6 @@ pub fn tls_config_from_parts(
             .with_single_cert(vec![CertificateDer::from(server_cert_der)], key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// The router of the confirm listener: `GET /confirm` (JSON for
-/// `Accept: application/json`, else a plain HTML page in Japanese) and
-/// `GET /healthz`. It never binds a socket; [`serve`] puts it behind TLS.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/confirm", get(confirm))
-        .route("/healthz", get(healthz))
-        .with_state(state)
-}
-
-async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok".to_owned(),
-    })
-}
-
-/// `GET /confirm`.
-///
-/// A certificate that chains to the root but is unknown to the store still
-/// passes: the handshake proved the root issued it, and the store only knows
-/// about revocation. (A root shared with another instance, or a store that
-/// was reset, would otherwise lock out certificates this root did issue.)
-async fn confirm(
-    State(state): State<AppState>,
-    peer: Option<Extension<PeerCertificate>>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let Some(Extension(PeerCertificate(der))) = peer else {
-        return Err(AppError::new(
-            ProblemKind::CertificateRequired,
-            "this page needs the client certificate issued to you; \
-             install it and present it when the browser asks",
-        ));
-    };
-    let confirmation = describe(&der).ok_or_else(|| {
-        AppError::new(
-            ProblemKind::BadRequest,
-            "the client certificate could not be read",
-        )
-    })?;
-    if let Some(record) = state.store.certificate(&confirmation.serial).await? {
-        if let Some(at) = record.revoked_at {
-            return Err(AppError::new(
-                ProblemKind::CertificateRevoked,
-                format!(
-                    "certificate {} was revoked at {}",
-                    confirmation.serial,
-                    rfc3339(in_jst(at))
-                ),
-            ));
-        }
-    }
-    let mut response = if wants_json(&headers) {
-        Json(confirmation).into_response()
-    } else {
-        Html(page(&confirmation)).into_response()
-    };
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
-    Ok(response)
-}
-
-/// What the page shows of a certificate; `None` if it is not X.509.
-fn describe(der: &[u8]) -> Option<Confirmation> {
-    let (_, cert) = X509Certificate::from_der(der).ok()?;
-    let user_id = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    // As `openssl x509 -serial` prints it: no sign-padding zero byte.
-    let raw = cert.raw_serial();
-    let significant = raw
-        .iter()
-        .position(|&b| b != 0)
-        .map_or(&raw[raw.len().saturating_sub(1)..], |i| &raw[i..]);
-    Some(Confirmation {
-        status: "ok".to_owned(),
-        user_id,
-        subject: name::rfc4514(cert.subject()),
-        issuer: name::rfc4514(cert.issuer()),
-        serial: serial_hex(significant),
-        not_before: in_jst(cert.validity().not_before.to_datetime()),
-        not_after: in_jst(cert.validity().not_after.to_datetime()),
-    })
-}
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/json"))
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| at.to_string())
-}
-
-/// A date as a Japanese page prints it.
-fn japanese_date(at: OffsetDateTime) -> String {
-    let format =
-        time::macros::format_description!("[year]年[month]月[day]日 [hour]:[minute]:[second]");
-    at.format(&format).unwrap_or_else(|_| rfc3339(at))
-}
-
-fn page(c: &Confirmation) -> String {
-    maud::html! {
-        (maud::DOCTYPE)
-        html lang="ja" {
-            head {
-                meta charset="utf-8";
-                title { "証明書確認ページ" }
-            }
-            body {
-                h1 { "証明書確認ページ" }
-                p { "クライアント証明書が正しくインストールされていることを確認しました。" }
-                table {
-                    tr { th { "ユーザーID" } td { (c.user_id) } }
-                    tr { th { "発行先" } td { (c.subject) } }
-                    tr { th { "発行者" } td { (c.issuer) } }
-                    tr {
-                        th { "有効期間" }
-                        td {
-                            (japanese_date(c.not_before)) " ～ " (japanese_date(c.not_after))
-                        }
-                    }
-                    tr { th { "シリアル番号" } td { code { (c.serial) } } }
-                }
-            }
-        }
-    }
-    .into_string()
 }
 
 /// Serves `router` over TLS on `listener` until `shutdown` resolves; each

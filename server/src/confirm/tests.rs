@@ -3,6 +3,12 @@
 
 use super::*;
 use crate::config::Settings;
+use crate::http::confirm_routes as router;
+use crate::service::{describe, Parts, Policy, Service};
+use crate::state::{AppState, SharedState};
+use axum::http::header;
+use time::OffsetDateTime;
+use webra2_wire::{Confirmation, ProblemKind};
 use crate::store::{
     AuthFailure, CertificateRecord, CrlRecord, EnrollmentRecord, IssueOutcome, MailRecord,
     NewEnrollment, RevokeOutcome, SessionRecord, Store, StoreError,
@@ -137,16 +143,25 @@ fn webra2_ca(root: Root) -> anyhow::Result<Arc<Ca>> {
 }
 
 fn state(ca: Arc<Ca>, store: Arc<FakeStore>, clock: Clock) -> AppState {
-    AppState::new(crate::state::SharedState {
+    let settings = Settings::default();
+    let service = Service::new(Parts {
         store,
         ca,
         clock,
-        settings: Arc::new(Settings::default()),
+        policy: Policy {
+            lock_after: settings.lock_after,
+            session_minutes: settings.session_minutes,
+            url_valid_days: settings.url_valid_days,
+        },
         public_url: "http://127.0.0.1:8080".to_owned(),
         confirm_url: "https://127.0.0.1:8443/confirm".to_owned(),
         faults: crate::faults::Faults::new(),
         metrics: Arc::new(crate::metrics::Metrics::new()),
         mailer: None,
+    });
+    AppState::new(SharedState {
+        service,
+        settings: Arc::new(settings),
     })
 }
 

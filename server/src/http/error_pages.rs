@@ -16,10 +16,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use webra2_wire::{Kind, Problem, ProblemKind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
-
-/// The largest problem document read back; ours are a few hundred bytes.
-const PROBLEM_LIMIT: usize = 16 * 1024;
+use super::ErrorContext;
+use webra2_wire::{Kind, ProblemKind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
 
 /// Whether the client asked for a page rather than data.
 pub fn wants_html(headers: &HeaderMap) -> bool {
@@ -37,7 +35,10 @@ fn token_of(path: &str) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
-/// Middleware: problem+json → the Japanese error page, for browsers.
+/// Middleware: problem+json → the Japanese error page, for browsers. The
+/// problem and its site come with the answer ([`ErrorContext`]); only an
+/// error raised outside a handler (a fault, a fallback) names no site, and
+/// then the token in the path does.
 pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let html = wants_html(req.headers());
     let token = token_of(req.uri().path()).map(str::to_owned);
@@ -50,20 +51,10 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
     else {
         return resp;
     };
-    let (mut parts, body) = resp.into_parts();
-    let problem: Option<Problem> = axum::body::to_bytes(body, PROBLEM_LIMIT)
-        .await
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    // The enrollment names the site (発行 or 更新); an unknown token gets the issuance title.
-    let site_kind = match &token {
-        Some(t) if kind != ProblemKind::UnknownUrl => state
-            .store
-            .enrollment_by_token(t)
-            .await
-            .ok()
-            .flatten()
-            .map(|e| e.kind),
+    let context = resp.extensions().get::<ErrorContext>().cloned();
+    let site_kind = match (&token, context.as_ref().and_then(|c| c.site)) {
+        (_, Some(site)) => Some(site),
+        (Some(t), None) if kind != ProblemKind::UnknownUrl => state.service.site_of(t).await,
         _ => None,
     };
     let site_title = match site_kind {
@@ -72,7 +63,9 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
     };
     // Links back to Step 1 only for a token that names an enrollment.
     let link_token = site_kind.and(token.as_deref());
+    let problem = context.map(|c| c.problem);
     let page = pages::error(site_title, link_token, Some(kind), problem.as_ref()).into_string();
+    let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,

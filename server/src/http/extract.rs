@@ -1,18 +1,59 @@
 //! Request parsing that keeps every rejection in the contract's problem format.
+//!
+//! The admin API takes its bodies through one extractor, [`AdminJson`]. The
+//! site's routes read their body only after the service has opened the
+//! one-time URL (an unknown or used URL is that, whatever the body), so they
+//! take the raw bytes and parse them here with [`body`] and [`json_or_form`].
 
 use super::AppError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use webra2_wire::ProblemKind;
 
-/// Whether the client asked for JSON rather than a page.
+/// Whether the client asked for JSON rather than a page (any `Accept` value
+/// naming a JSON media type).
 pub fn wants_json(headers: &HeaderMap) -> bool {
     headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("json"))
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| accept.contains("json"))
+}
+
+/// A JSON body of the admin API; every rejection (size, media type, syntax,
+/// unknown field) is a problem document. [`OptionalAdminJson`] for a body
+/// that may be left out.
+#[derive(Debug)]
+pub struct AdminJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let headers = req.headers().clone();
+        let bytes = body(Bytes::from_request(req, state).await)?;
+        admin_json(&headers, &bytes).map(AdminJson)
+    }
+}
+
+/// A JSON body of the admin API that may be left out: `None` for an empty body.
+#[derive(Debug)]
+pub struct OptionalAdminJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalAdminJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let headers = req.headers().clone();
+        let bytes = body(Bytes::from_request(req, state).await)?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        admin_json(&headers, &bytes).map(|v| Self(Some(v)))
+    }
 }
 
 /// The body's media type, lower-cased, without parameters.

@@ -4,7 +4,7 @@
 //! pasted request or to a key made by the service. maud escapes every value.
 
 use maud::{html, Markup, DOCTYPE};
-use webra2_wire::{AuthResponse, Fingerprint, Issued, Problem, ProblemKind};
+use webra2_wire::{AuthResponse, Confirmation, Fingerprint, Issued, Problem, ProblemKind};
 
 /// The PIN rule as an HTML pattern: half-width alphanumerics, as many as the
 /// service's PKCS#12 path takes (the page script checks the same).
@@ -367,6 +367,43 @@ pub fn error(
             }
         },
     )
+}
+
+/// A date as a Japanese page prints it.
+fn japanese_date(at: time::OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]年[month]月[day]日 [hour]:[minute]:[second]");
+    at.format(&format)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// Step 4: the confirmation page of the confirm listener.
+pub fn confirmation(c: &Confirmation) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="ja" {
+            head {
+                meta charset="utf-8";
+                title { "証明書確認ページ" }
+            }
+            body {
+                h1 { "証明書確認ページ" }
+                p { "クライアント証明書が正しくインストールされていることを確認しました。" }
+                table {
+                    tr { th { "ユーザーID" } td { (c.user_id) } }
+                    tr { th { "発行先" } td { (c.subject) } }
+                    tr { th { "発行者" } td { (c.issuer) } }
+                    tr {
+                        th { "有効期間" }
+                        td {
+                            (japanese_date(c.not_before)) " ～ " (japanese_date(c.not_after))
+                        }
+                    }
+                    tr { th { "シリアル番号" } td { code { (c.serial) } } }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,28 @@
 //! The one error type of the HTTP layer, written in one place as RFC 9457
-//! problem+json. 5xx answers hide their cause from the client and log it.
+//! problem+json. The service's errors become problems in one `From`; 5xx
+//! answers hide their cause from the client and log it.
 
+use crate::service::ServiceError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use webra2_wire::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE};
+use webra2_wire::{EnrollmentState, Kind, Problem, ProblemKind, PROBLEM_CONTENT_TYPE};
 
 /// An error answer: a problem document of one contract kind.
 #[derive(Debug)]
 pub struct AppError {
     problem: Problem,
+    site: Option<Kind>,
+}
+
+/// What an error answer carries for the layers outside the handler (the
+/// Japanese error pages): the problem itself and the site it happened on, so
+/// nobody parses the body again or reads the store a second time.
+#[derive(Debug, Clone)]
+pub struct ErrorContext {
+    /// The problem document sent.
+    pub problem: Problem,
+    /// The site (issuance or renewal) of the one-time URL, when known.
+    pub site: Option<Kind>,
 }
 
 impl AppError {
@@ -16,25 +30,20 @@ impl AppError {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self {
             problem: Problem::new(kind, detail),
+            site: None,
         }
-    }
-
-    /// A wrong password, with the attempts left before the URL locks.
-    pub fn wrong_password(remaining: u32) -> Self {
-        let mut err = Self::new(
-            ProblemKind::WrongPassword,
-            format!(
-                "the auth password is wrong; {remaining} attempt(s) left before this URL locks"
-            ),
-        );
-        err.problem.remaining_attempts = Some(remaining);
-        err
     }
 
     /// A failure of the service itself: the cause is logged, never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
         Self::new(ProblemKind::Internal, "the service failed; see its log")
+    }
+
+    /// The same error, known to have happened on a URL of the `site` kind.
+    pub fn on_site(mut self, site: Kind) -> Self {
+        self.site.get_or_insert(site);
+        self
     }
 
     /// The problem's kind.
@@ -48,9 +57,41 @@ impl AppError {
     }
 }
 
-impl From<crate::store::StoreError> for AppError {
-    fn from(e: crate::store::StoreError) -> Self {
-        Self::internal(e)
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        let site = e.site();
+        let detail = e.to_string();
+        let kind = match &e {
+            ServiceError::UnknownUrl => ProblemKind::UnknownUrl,
+            ServiceError::Closed { state, .. } => match state {
+                EnrollmentState::Issued => ProblemKind::UrlAlreadyUsed,
+                EnrollmentState::Locked => ProblemKind::Locked,
+                _ => ProblemKind::UrlExpired,
+            },
+            ServiceError::WrongPassword { remaining, .. } => {
+                let mut err = Self::new(ProblemKind::WrongPassword, detail);
+                err.problem.remaining_attempts = Some(*remaining);
+                err.site = site;
+                return err;
+            }
+            ServiceError::SessionRequired { .. } => ProblemKind::SessionRequired,
+            ServiceError::SessionExpired { .. } => ProblemKind::SessionExpired,
+            ServiceError::BadCsr { .. } => ProblemKind::BadCsr,
+            ServiceError::CsrSignatureInvalid { .. } => ProblemKind::CsrSignatureInvalid,
+            ServiceError::KeyPolicy { .. } => ProblemKind::KeyPolicy,
+            ServiceError::Invalid { .. } => ProblemKind::BadRequest,
+            ServiceError::NotFound { .. } => ProblemKind::NotFound,
+            ServiceError::AlreadyRevoked { .. } => ProblemKind::AlreadyRevoked,
+            ServiceError::NothingToRenew { .. } => ProblemKind::NothingToRenew,
+            ServiceError::CertificateRevoked { .. } => ProblemKind::CertificateRevoked,
+            ServiceError::Store(_) | ServiceError::Internal(_) => {
+                return Self::internal(e);
+            }
+        };
+        Self {
+            problem: Problem::new(kind, detail),
+            site,
+        }
     }
 }
 
@@ -64,10 +105,14 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
-        // Handlers and middleware (metrics, the HTML error pages) read the kind back.
+        // The layers outside read them back: metrics the kind, error pages the whole.
         if let Some(kind) = self.problem.kind() {
             resp.extensions_mut().insert(kind);
         }
+        resp.extensions_mut().insert(ErrorContext {
+            problem: self.problem,
+            site: self.site,
+        });
         resp
     }
 }

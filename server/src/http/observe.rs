@@ -1,0 +1,89 @@
+//! The layers every listener shares (the confirm listener too): the service
+//! clock's `Date`, request ids, metrics and tracing, each by route template
+//! (never by URI: one-time URLs are secrets).
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use std::time::Instant;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use webra2_wire::ProblemKind;
+
+/// Wraps `router` in the shared layers.
+pub fn observe(router: Router, state: AppState) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), service_date))
+        .layer(middleware::from_fn_with_state(state, record))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "-".into());
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned();
+            tracing::info_span!("request", method = %req.method(), route, request_id = id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Counts every request in the metrics registry: by route template, its
+/// latency, and the problem it answered with.
+async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().clone();
+    // Latency is a duration on the monotonic clock, not an instant of the
+    // service clock (which tests may stop).
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let problem = resp.extensions().get::<ProblemKind>().copied();
+    state.service.metrics().request(
+        &route,
+        method.as_str(),
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+        problem,
+    );
+    resp
+}
+
+/// Sets `Date` from the service clock, so a client sees the service's "today".
+async fn service_date(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if let Some(date) = http_date(state.service.clock().now()) {
+        resp.headers_mut().insert(header::DATE, date);
+    }
+    resp
+}
+
+fn http_date(at: time::OffsetDateTime) -> Option<HeaderValue> {
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let text = at.to_offset(time::UtcOffset::UTC).format(&fmt).ok()?;
+    HeaderValue::from_str(&text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn http_dates_are_imf_fixdate_in_gmt() {
+        let v = http_date(datetime!(2027-01-01 09:00 +09:00)).expect("date");
+        assert_eq!(v.to_str().expect("ascii"), "Fri, 01 Jan 2027 00:00:00 GMT");
+    }
+}

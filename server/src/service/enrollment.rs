@@ -1,0 +1,288 @@
+//! Before a certificate exists: preparing an issuance and its mail, opening a
+//! one-time URL, the auth password with its lockout, and the session it opens.
+
+use super::types::{AuthPassword, OneTimeToken, Preparation};
+use super::{blocking, Service, ServiceError};
+use crate::secrets;
+use crate::store::{AuthFailure, EnrollmentRecord, MailRecord, NewEnrollment, SessionRecord};
+use time::{Duration, OffsetDateTime};
+use webra2_wire::{
+    in_jst, AuthResponse, EnrollmentCreated, EnrollmentState, EnrollmentView, Kind, Mail,
+};
+
+/// A session opened by the right auth password.
+#[derive(Debug)]
+pub struct Authenticated {
+    /// The enrollment it belongs to.
+    pub enrollment: EnrollmentRecord,
+    /// The session token (only its hash is stored).
+    pub session: String,
+    /// What Step 2 needs: the CSP, the key length, the accepted keys.
+    pub answer: AuthResponse,
+}
+
+impl Service {
+    /// Prepares an issuance: records the enrollment and its mail together,
+    /// then sends the mail over SMTP when a relay is configured.
+    pub async fn prepare(&self, req: Preparation) -> Result<EnrollmentCreated, ServiceError> {
+        let now = self.clock.now();
+        let renews_serial = match req.kind {
+            Kind::New => None,
+            Kind::Renew => {
+                let held = self.store.certificates(Some(req.user_id.as_str())).await?;
+                let current = held
+                    .iter()
+                    .find(|c| c.revoked_at.is_none() && c.not_after > now)
+                    .ok_or_else(|| ServiceError::NothingToRenew {
+                        user_id: req.user_id.as_str().to_owned(),
+                    })?;
+                Some(current.serial.clone())
+            }
+        };
+
+        // Whole seconds: that is what the store and the certificate keep.
+        let mail_sent_at = req
+            .mail_sent_at
+            .unwrap_or(now)
+            .replace_nanosecond(0)
+            .map_err(ServiceError::internal)?;
+        let days = req.url_valid_days.unwrap_or(self.policy.url_valid_days);
+        let url_expires_at = mail_sent_at + Duration::days(i64::from(days));
+        let password = req.auth_password.clone();
+        let password_hash = blocking(move || {
+            secrets::hash_password(password.expose()).map_err(ServiceError::internal)
+        })
+        .await?;
+
+        let id = secrets::new_id();
+        let token = secrets::new_token();
+        let one_time_url = format!(
+            "{}{}",
+            self.public_url,
+            webra2_wire::paths::fill(webra2_wire::paths::ISSUE, &token)
+        );
+        let (subject, body) = crate::mail::compose(
+            req.kind,
+            req.user_id.as_str(),
+            &one_time_url,
+            url_expires_at,
+            renews_serial.as_deref(),
+        );
+        let enrollment = NewEnrollment {
+            id: id.clone(),
+            token,
+            user_id: req.user_id.as_str().to_owned(),
+            email: req.email.as_str().to_owned(),
+            kind: req.kind,
+            password_hash,
+            mail_sent_at,
+            url_expires_at,
+            renews_serial,
+            revoke_previous: req.revoke_previous,
+            created_at: now,
+        };
+        let mail = MailRecord {
+            id: secrets::new_id(),
+            enrollment_id: id.clone(),
+            to: req.email.as_str().to_owned(),
+            subject,
+            body,
+            one_time_url: one_time_url.clone(),
+            sent_at: mail_sent_at,
+        };
+        self.store.create_enrollment(&enrollment, &mail).await?;
+        // Recorded first: the outbox has it whatever SMTP does.
+        crate::smtp::deliver(self.mailer.as_ref(), &self.metrics, mail);
+        tracing::info!(enrollment = %id, user_id = %req.user_id.as_str(), kind = req.kind.as_str(), "enrollment prepared and mailed");
+        Ok(EnrollmentCreated {
+            enrollment_id: id,
+            one_time_url,
+            kind: req.kind,
+            mail_sent_at: in_jst(mail_sent_at),
+            url_expires_at: in_jst(url_expires_at),
+        })
+    }
+
+    /// The enrollment behind a token, whatever its state.
+    pub(super) async fn known(
+        &self,
+        token: &OneTimeToken,
+    ) -> Result<EnrollmentRecord, ServiceError> {
+        self.store
+            .enrollment_by_token(token.as_str())
+            .await?
+            .ok_or(ServiceError::UnknownUrl)
+    }
+
+    /// The enrollment behind a token, if it can still be used now (Step 1).
+    pub async fn open(&self, token: &OneTimeToken) -> Result<EnrollmentRecord, ServiceError> {
+        let enrollment = self.known(token).await?;
+        check_open(&enrollment, self.clock.now())?;
+        Ok(enrollment)
+    }
+
+    /// The site (issuance or renewal) of a token, if it names an enrollment.
+    pub async fn site_of(&self, token: &str) -> Option<Kind> {
+        let token = OneTimeToken::parse(token).ok()?;
+        self.known(&token).await.ok().map(|e| e.kind)
+    }
+
+    /// Step 1: checks the auth password. The right one opens a session; a
+    /// wrong one is counted, and the `lock_after`-th in a row locks the URL.
+    pub async fn authenticate(
+        &self,
+        token: &OneTimeToken,
+        password: AuthPassword,
+    ) -> Result<Authenticated, ServiceError> {
+        let enrollment = self.open(token).await?;
+        let phc = enrollment.password_hash.clone();
+        let ok = blocking(move || Ok(secrets::verify_password(password.expose(), &phc))).await?;
+        let now = self.clock.now();
+        let lock_after = self.policy.lock_after;
+        if !ok {
+            return Err(
+                match self
+                    .store
+                    .record_failed_auth(&enrollment.id, lock_after, now)
+                    .await?
+                {
+                    AuthFailure::Counted(n) => {
+                        let remaining = lock_after.saturating_sub(n);
+                        tracing::info!(enrollment = %enrollment.id, remaining, "wrong auth password");
+                        ServiceError::WrongPassword {
+                            remaining,
+                            site: enrollment.kind,
+                        }
+                    }
+                    AuthFailure::Locked => {
+                        tracing::warn!(enrollment = %enrollment.id, "one-time URL locked after wrong passwords");
+                        ServiceError::Closed {
+                            state: EnrollmentState::Locked,
+                            site: enrollment.kind,
+                        }
+                    }
+                    AuthFailure::NotOpen => self.reread_closed(&enrollment).await,
+                },
+            );
+        }
+
+        let session = secrets::new_token();
+        let expires_at = now + Duration::minutes(self.policy.session_minutes);
+        let record = SessionRecord {
+            token_hash: secrets::token_hash(&session),
+            enrollment_id: enrollment.id.clone(),
+            created_at: now,
+            expires_at,
+        };
+        if !self.store.record_successful_auth(&record, now).await? {
+            return Err(self.reread_closed(&enrollment).await);
+        }
+        tracing::info!(enrollment = %enrollment.id, "auth password accepted");
+        let profile = self.ca.profile();
+        let answer = AuthResponse {
+            session: session.clone(),
+            csp: profile.site_csp.clone(),
+            key_length: profile.site_key_length,
+            accepted_keys: profile
+                .accepted_keys()
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
+            session_expires_at: Some(in_jst(expires_at)),
+        };
+        Ok(Authenticated {
+            enrollment,
+            session,
+            answer,
+        })
+    }
+
+    /// The session presented, checked against this enrollment and the clock.
+    pub(super) async fn session_for(
+        &self,
+        enrollment: &EnrollmentRecord,
+        session: Option<&str>,
+    ) -> Result<SessionRecord, ServiceError> {
+        let site = enrollment.kind;
+        let token = session.ok_or(ServiceError::SessionRequired { site })?;
+        let expired = || ServiceError::SessionExpired { site };
+        let record = self
+            .store
+            .session(&secrets::token_hash(token))
+            .await?
+            .ok_or_else(expired)?;
+        if record.enrollment_id != enrollment.id || self.clock.now() >= record.expires_at {
+            return Err(expired());
+        }
+        Ok(record)
+    }
+
+    /// Why an enrollment that was open a moment ago is not any more.
+    pub(super) async fn reread_closed(&self, enrollment: &EnrollmentRecord) -> ServiceError {
+        match self.store.enrollment(&enrollment.id).await {
+            Ok(Some(e)) => closed(&e, self.clock.now()),
+            Ok(None) => ServiceError::UnknownUrl,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// `GET /admin/enrollments/{id}`: an enrollment as the administrator sees it.
+    pub async fn enrollment_view(&self, id: &str) -> Result<EnrollmentView, ServiceError> {
+        let e = self
+            .store
+            .enrollment(id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("no enrollment {id}")))?;
+        let now = self.clock.now();
+        Ok(EnrollmentView {
+            enrollment_id: e.id.clone(),
+            user_id: e.user_id.clone(),
+            kind: e.kind,
+            state: e.state_at(now),
+            mail_sent_at: in_jst(e.mail_sent_at),
+            url_expires_at: in_jst(e.url_expires_at),
+            serial: e.serial.clone(),
+            renews_serial: e.renews_serial.clone(),
+            revoke_previous: e.revoke_previous,
+        })
+    }
+
+    /// The outbox, newest first, optionally to one address.
+    pub async fn mails(&self, to: Option<&str>) -> Result<Vec<Mail>, ServiceError> {
+        let mails = self.store.mails(to).await?;
+        Ok(mails
+            .into_iter()
+            .map(|m| Mail {
+                id: m.id,
+                to: m.to,
+                subject: m.subject,
+                body: m.body,
+                one_time_url: m.one_time_url,
+                sent_at: in_jst(m.sent_at),
+            })
+            .collect())
+    }
+}
+
+/// `Ok` if the enrollment's URL can be used at `now`.
+pub(super) fn check_open(
+    enrollment: &EnrollmentRecord,
+    now: OffsetDateTime,
+) -> Result<(), ServiceError> {
+    match enrollment.state_at(now) {
+        EnrollmentState::Pending | EnrollmentState::Authenticated => Ok(()),
+        _ => Err(closed(enrollment, now)),
+    }
+}
+
+/// The error for an enrollment that is not open at `now`.
+fn closed(enrollment: &EnrollmentRecord, now: OffsetDateTime) -> ServiceError {
+    let state = match enrollment.state_at(now) {
+        s @ (EnrollmentState::Issued | EnrollmentState::Locked) => s,
+        _ => EnrollmentState::Expired,
+    };
+    ServiceError::Closed {
+        state,
+        site: enrollment.kind,
+    }
+}

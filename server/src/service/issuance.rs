@@ -1,0 +1,349 @@
+//! Making and handing out a certificate: Step 2 from a request or with a key
+//! the service makes (PKCS#12), Step 3 and the download. Whatever path issues,
+//! it goes through [`Service::record_issuance`], the one place a one-time URL
+//! is consumed.
+
+use super::enrollment::check_open;
+use super::types::{OneTimeToken, Pin};
+use super::{blocking, Service, ServiceError};
+use crate::store::{CertificateRecord, EnrollmentRecord, IssueOutcome};
+use time::OffsetDateTime;
+use webra2_ca::{parse_csr, CsrError, GeneratedKey, IssueRequest, IssuedCert};
+use webra2_wire::{in_jst, paths, pem_encode, EnrollmentState, Issued, Kind};
+
+/// An open enrollment whose session was checked: what Step 2 may issue on.
+#[derive(Debug)]
+pub struct Ready {
+    enrollment: EnrollmentRecord,
+    token: OneTimeToken,
+}
+
+impl Ready {
+    /// The site (issuance or renewal) of the URL.
+    pub fn site(&self) -> Kind {
+        self.enrollment.kind
+    }
+}
+
+/// Where a Step 2 submission stands before its body is read.
+#[derive(Debug)]
+pub enum Begun {
+    /// The URL is open and the session is its own: go on.
+    Open(Ready),
+    /// The URL already issued, to this very session (発行 pressed twice):
+    /// its Step 3 again; nothing is issued twice.
+    AlreadyIssued(Issuance),
+}
+
+/// A certificate issued on a one-time URL, as Step 3 shows it.
+#[derive(Debug, Clone)]
+pub struct Issuance {
+    /// The site (issuance or renewal) of the URL.
+    pub site: Kind,
+    /// The user it was issued to.
+    pub user_id: String,
+    /// What the contract answers.
+    pub issued: Issued,
+}
+
+/// A PKCS#12 the service made, with the key it generated.
+pub struct Pkcs12File {
+    /// The user it was issued to.
+    pub user_id: String,
+    /// The certificate's serial.
+    pub serial: String,
+    /// The PKCS#12, encrypted under the PIN.
+    pub der: Vec<u8>,
+}
+
+/// The forms the certificate download takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateFormat {
+    /// The certificate and the root, PEM.
+    Pem,
+    /// The certificate alone, DER.
+    Der,
+    /// The certificate and the root as a certs-only PKCS#7.
+    P7c,
+}
+
+impl CertificateFormat {
+    /// `?format=`; PEM when absent.
+    pub fn parse(s: Option<&str>) -> Result<Self, ServiceError> {
+        match s.unwrap_or("pem") {
+            "pem" => Ok(Self::Pem),
+            "der" => Ok(Self::Der),
+            "p7c" => Ok(Self::P7c),
+            other => Err(ServiceError::invalid(format!(
+                "unknown format {other:?}: use pem, der or p7c"
+            ))),
+        }
+    }
+}
+
+/// The client certificate in one of its download forms.
+#[derive(Debug)]
+pub struct CertificateFile {
+    /// Its form.
+    pub format: CertificateFormat,
+    /// The file name offered (`<user>-<serial>.<ext>`).
+    pub filename: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Service {
+    /// Step 2 begins: the URL must be open and the session its own. With
+    /// `repeat`, a URL that already issued to this very session answers its
+    /// Step 3 again instead of `url-already-used` (a page sent twice).
+    pub async fn begin_issue(
+        &self,
+        token: &OneTimeToken,
+        session: Option<&str>,
+        repeat: bool,
+    ) -> Result<Begun, ServiceError> {
+        let enrollment = self.known(token).await?;
+        let now = self.clock.now();
+        if repeat
+            && enrollment.state_at(now) == EnrollmentState::Issued
+            && self.session_for(&enrollment, session).await.is_ok()
+        {
+            return Ok(Begun::AlreadyIssued(
+                self.issuance_of(token, &enrollment).await?,
+            ));
+        }
+        check_open(&enrollment, now)?;
+        self.session_for(&enrollment, session).await?;
+        Ok(Begun::Open(Ready {
+            enrollment,
+            token: token.clone(),
+        }))
+    }
+
+    /// Step 2 with a request (PKCS#10, PEM or DER): verified, judged by the
+    /// profile, signed, recorded.
+    pub async fn issue_from_request(
+        &self,
+        ready: Ready,
+        request: Vec<u8>,
+    ) -> Result<Issuance, ServiceError> {
+        let now = self.clock.now();
+        let ca = self.ca.clone();
+        let e = &ready.enrollment;
+        let (user_id, email, mail_sent_at, site) =
+            (e.user_id.clone(), e.email.clone(), e.mail_sent_at, e.kind);
+        let issued = blocking(move || {
+            let csr_error = |err| csr_problem(err, site);
+            let parsed = parse_csr(&request).map_err(csr_error)?;
+            ca.profile().check_request(&parsed).map_err(csr_error)?;
+            ca.issue(&IssueRequest {
+                spki_der: &parsed.spki_der,
+                user_id: &user_id,
+                email: &email,
+                mail_sent_at,
+                now,
+            })
+            .map_err(ServiceError::internal)
+        })
+        .await?;
+        self.record_issuance(&ready.enrollment, &issued, now).await?;
+        tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued");
+        Ok(self.issuance(&ready.token, &ready.enrollment, &issued.serial, issued.not_before, issued.not_after))
+    }
+
+    /// Step 2 without an enrollment control: the service makes the profile's
+    /// PKCS#12 key, issues, and answers key, certificate and root in one
+    /// PIN-encrypted PKCS#12. The key and the PIN are not kept.
+    pub async fn issue_pkcs12(&self, ready: Ready, pin: Pin) -> Result<Pkcs12File, ServiceError> {
+        let now = self.clock.now();
+        let ca = self.ca.clone();
+        let e = &ready.enrollment;
+        let (user_id, email, mail_sent_at) = (e.user_id.clone(), e.email.clone(), e.mail_sent_at);
+        // The file is built before the URL is consumed, so a failure here
+        // leaves the URL usable.
+        let (issued, der) = blocking(move || {
+            let key = GeneratedKey::generate(ca.profile().pkcs12_key)
+                .map_err(ServiceError::internal)?;
+            let issued = ca
+                .issue(&IssueRequest {
+                    spki_der: key.spki_der(),
+                    user_id: &user_id,
+                    email: &email,
+                    mail_sent_at,
+                    now,
+                })
+                .map_err(ServiceError::internal)?;
+            let p12 = key
+                .pkcs12(&user_id, &issued.der, &[ca.root().cert_der()], pin.expose())
+                .map_err(ServiceError::internal)?;
+            Ok((issued, p12))
+        })
+        .await?;
+        self.record_issuance(&ready.enrollment, &issued, now).await?;
+        tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued as PKCS#12");
+        Ok(Pkcs12File {
+            user_id: ready.enrollment.user_id,
+            serial: issued.serial,
+            der,
+        })
+    }
+
+    /// Consumes the one-time URL and records `issued`, in one transaction; a
+    /// renewal prepared with `revoke_previous` revokes the renewed certificate
+    /// (reason `superseded`) in that same transaction.
+    async fn record_issuance(
+        &self,
+        enrollment: &EnrollmentRecord,
+        issued: &IssuedCert,
+        now: OffsetDateTime,
+    ) -> Result<(), ServiceError> {
+        let record = CertificateRecord {
+            serial: issued.serial.clone(),
+            user_id: enrollment.user_id.clone(),
+            enrollment_id: enrollment.id.clone(),
+            der: issued.der.clone(),
+            not_before: issued.not_before,
+            not_after: issued.not_after,
+            revoked_at: None,
+            reason: None,
+        };
+        let supersedes = enrollment
+            .renews_serial
+            .as_deref()
+            .filter(|_| enrollment.revoke_previous);
+        // TEMPORARY until the store's one `issue` lands.
+        let outcome = match supersedes {
+            Some(old) => {
+                self.store
+                    .issue_superseding(&enrollment.id, &record, now, old)
+                    .await?
+            }
+            None => self.store.issue(&enrollment.id, &record, now).await?,
+        };
+        if outcome == IssueOutcome::NotOpen {
+            return Err(self.reread_closed(enrollment).await);
+        }
+        if let Some(old) = supersedes {
+            tracing::info!(enrollment = %enrollment.id, serial = %old, "renewed certificate revoked as superseded");
+            self.refresh_crl_after_revocation().await;
+        }
+        Ok(())
+    }
+
+    /// Step 3 again for the session that issued (after the service-made
+    /// PKCS#12, or a reload).
+    pub async fn issued_to_session(
+        &self,
+        token: &OneTimeToken,
+        session: Option<&str>,
+    ) -> Result<Issuance, ServiceError> {
+        let enrollment = self.known(token).await?;
+        self.session_for(&enrollment, session).await?;
+        self.issuance_of(token, &enrollment).await
+    }
+
+    /// Step 3: the client certificate the URL issued, for its session.
+    pub async fn certificate_file(
+        &self,
+        token: &OneTimeToken,
+        session: Option<&str>,
+        format: CertificateFormat,
+    ) -> Result<CertificateFile, ServiceError> {
+        // The enrollment and its certificate in one read: this is half of every issuance.
+        let (enrollment, certificate) = self
+            .store
+            .enrollment_and_certificate_by_token(token.as_str())
+            .await?
+            .ok_or(ServiceError::UnknownUrl)?;
+        self.session_for(&enrollment, session).await?;
+        let cert = issued_or_404(&enrollment, certificate)?;
+        let name = format!("{}-{}", enrollment.user_id, cert.serial);
+        let root = self.ca.root();
+        let (filename, bytes) = match format {
+            CertificateFormat::Pem => {
+                let mut text = pem_encode("CERTIFICATE", &cert.der);
+                text.push_str(&root.cert_pem());
+                (format!("{name}.pem"), text.into_bytes())
+            }
+            CertificateFormat::Der => (format!("{name}.cer"), cert.der),
+            CertificateFormat::P7c => {
+                let p7 = webra2_ca::pkcs7_certs_only(&[&cert.der, root.cert_der()])
+                    .map_err(ServiceError::internal)?;
+                (format!("{name}.p7c"), p7)
+            }
+        };
+        Ok(CertificateFile {
+            format,
+            filename,
+            bytes,
+        })
+    }
+
+    /// The Step 3 view of an enrollment that has issued, from what the store holds.
+    async fn issuance_of(
+        &self,
+        token: &OneTimeToken,
+        enrollment: &EnrollmentRecord,
+    ) -> Result<Issuance, ServiceError> {
+        let certificate = match enrollment.serial.as_deref() {
+            Some(serial) => self.store.certificate(serial).await?,
+            None => None,
+        };
+        let cert = issued_or_404(enrollment, certificate)?;
+        Ok(self.issuance(token, enrollment, &cert.serial, cert.not_before, cert.not_after))
+    }
+
+    fn issuance(
+        &self,
+        token: &OneTimeToken,
+        enrollment: &EnrollmentRecord,
+        serial: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Issuance {
+        Issuance {
+            site: enrollment.kind,
+            user_id: enrollment.user_id.clone(),
+            issued: Issued {
+                serial: serial.to_owned(),
+                certificate_url: format!(
+                    "{}{}",
+                    self.public_url,
+                    paths::fill(paths::ISSUE_CERTIFICATE, token.as_str())
+                ),
+                root_url: format!("{}{}", self.public_url, paths::ROOT_DER),
+                not_before: in_jst(not_before),
+                not_after: in_jst(not_after),
+                confirm_url: Some(self.confirm_url.clone()),
+            },
+        }
+    }
+}
+
+/// `certificate`, read with `enrollment`, as what it issued; not found before it issued.
+fn issued_or_404(
+    enrollment: &EnrollmentRecord,
+    certificate: Option<CertificateRecord>,
+) -> Result<CertificateRecord, ServiceError> {
+    match (enrollment.serial.as_deref(), certificate) {
+        (Some(_), Some(certificate)) => Ok(certificate),
+        (None, _) => Err(ServiceError::NotFound {
+            detail: "no certificate has been issued on this URL yet: send the key (Step 2) first"
+                .into(),
+            site: Some(enrollment.kind),
+        }),
+        (Some(_), None) => Err(ServiceError::internal(format!(
+            "enrollment {} names a missing certificate",
+            enrollment.id
+        ))),
+    }
+}
+
+fn csr_problem(e: CsrError, site: Kind) -> ServiceError {
+    let detail = e.to_string();
+    match e {
+        CsrError::SignatureInvalid(_) => ServiceError::CsrSignatureInvalid { detail, site },
+        CsrError::KeyPolicy(_) => ServiceError::KeyPolicy { detail, site },
+        _ => ServiceError::BadCsr { detail, site },
+    }
+}

@@ -1,0 +1,306 @@
+//! Validated values at the service's boundary. The HTTP layer parses what it
+//! received into these; the service takes only these, so every operation
+//! starts from values that are already known to be well-formed. A parse error
+//! is the problem document the caller gets.
+
+use super::ServiceError;
+use time::OffsetDateTime;
+use webra2_wire::{Kind, PrepareEnrollment, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS};
+
+/// A user id: 1 to 64 characters of `A-Z a-z 0-9 . _ @ -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserId(String);
+
+impl UserId {
+    /// `s`, if it is a user id.
+    pub fn parse(s: &str) -> Result<Self, ServiceError> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b));
+        if !ok {
+            return Err(ServiceError::invalid(
+                "user_id must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A plain mail address (`local@domain`, no spaces, no angle brackets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// `s`, if it is a plain address.
+    pub fn parse(s: &str) -> Result<Self, ServiceError> {
+        let ok = s.len() <= 254
+            && s.split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+            && !s
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+        if !ok {
+            return Err(ServiceError::invalid(
+                "email must be a plain address like user@example.test",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An auth password (認証情報パスワード). Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct AuthPassword(String);
+
+impl std::fmt::Debug for AuthPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthPassword([redacted])")
+    }
+}
+
+impl AuthPassword {
+    /// The password an administrator sets: 1 to 128 characters.
+    pub fn parse_new(s: &str) -> Result<Self, ServiceError> {
+        if s.is_empty() || s.chars().count() > 128 {
+            return Err(ServiceError::invalid(
+                "auth_password must be 1 to 128 characters",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// A password a user submits at Step 1: anything up to 1 KiB is checked
+    /// (and counted when wrong); a longer one is refused unchecked.
+    pub fn parse_submitted(s: &str) -> Result<Self, ServiceError> {
+        if s.len() > 1024 {
+            return Err(ServiceError::invalid("the auth password is too long"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The password itself, for hashing or checking.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A one-time URL's token: URL-safe base64 of at most 128 characters.
+/// Anything else cannot be one of ours, and is an unknown URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken(String);
+
+impl OneTimeToken {
+    /// `s`, if it has the shape of a token.
+    pub fn parse(s: &str) -> Result<Self, ServiceError> {
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(ServiceError::UnknownUrl);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The token.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The PIN that protects a service-made PKCS#12. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Pin(String);
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin([redacted])")
+    }
+}
+
+impl Pin {
+    /// `s`, if it has the contract's length.
+    pub fn parse(s: &str) -> Result<Self, ServiceError> {
+        let chars = s.chars().count();
+        if !(PKCS12_PIN_MIN_CHARS..=PKCS12_PIN_MAX_CHARS).contains(&chars) {
+            return Err(ServiceError::invalid(format!(
+                "the PIN must be {PKCS12_PIN_MIN_CHARS} to {PKCS12_PIN_MAX_CHARS} characters"
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The PIN itself, for encrypting.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A certificate serial as the contract writes it: upper-case hex, no separators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serial(String);
+
+impl Serial {
+    /// `s` with `:` separators dropped and upper-cased. A serial that is not
+    /// hex names no certificate of ours.
+    pub fn parse(s: &str) -> Result<Self, ServiceError> {
+        let hex = s.replace(':', "").to_ascii_uppercase();
+        if hex.is_empty() || hex.len() > 128 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ServiceError::not_found(format!("no certificate {hex}")));
+        }
+        Ok(Self(hex))
+    }
+
+    /// The serial.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An RFC 5280 revocation reason by name (`keyCompromise`, `superseded`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason(String);
+
+impl Reason {
+    /// The reason named `s`; `unspecified` when absent.
+    pub fn parse(s: Option<&str>) -> Result<Self, ServiceError> {
+        let name = s.unwrap_or("unspecified");
+        if !webra2_ca::REVOCATION_REASONS.contains(&name) {
+            return Err(ServiceError::invalid(format!(
+                "reason must be one of {}",
+                webra2_ca::REVOCATION_REASONS.join(", ")
+            )));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An issuance to prepare, every field checked.
+#[derive(Debug, Clone)]
+pub struct Preparation {
+    /// Who the certificate is for.
+    pub user_id: UserId,
+    /// Where the mail goes.
+    pub email: Email,
+    /// The auth password.
+    pub auth_password: AuthPassword,
+    /// New issuance or renewal.
+    pub kind: Kind,
+    /// When the mail counts as sent; the service clock's now when absent.
+    pub mail_sent_at: Option<OffsetDateTime>,
+    /// Days the URL stays valid (1 to 365); the configured default when absent.
+    pub url_valid_days: Option<u32>,
+    /// For a renewal: issuing revokes the renewed certificate.
+    pub revoke_previous: bool,
+}
+
+impl Preparation {
+    /// The request of `POST /admin/enrollments`, checked field by field.
+    pub fn parse(req: &PrepareEnrollment) -> Result<Self, ServiceError> {
+        let user_id = UserId::parse(&req.user_id)?;
+        let email = Email::parse(&req.email)?;
+        let auth_password = AuthPassword::parse_new(&req.auth_password)?;
+        if let Some(days) = req.url_valid_days {
+            if !(1..=365).contains(&days) {
+                return Err(ServiceError::invalid(
+                    "url_valid_days must be between 1 and 365",
+                ));
+            }
+        }
+        if req.kind == Kind::New && req.revoke_previous {
+            return Err(ServiceError::invalid(
+                "revoke_previous applies to a renewal (kind renew) only",
+            ));
+        }
+        Ok(Self {
+            user_id,
+            email,
+            auth_password,
+            kind: req.kind,
+            mail_sent_at: req.mail_sent_at,
+            url_valid_days: req.url_valid_days,
+            revoke_previous: req.revoke_previous,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_outside_the_alphabet_or_length_are_refused() {
+        assert!(UserId::parse("U0001").is_ok());
+        assert!(UserId::parse("a.b_c@d-e").is_ok());
+        for bad in ["", "with space", "日本", &"x".repeat(65)] {
+            assert!(UserId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_that_cannot_be_ours_are_unknown_urls() {
+        assert!(OneTimeToken::parse("abcDEF_-123").is_ok());
+        for bad in ["", "a/b", "a b", "%41", &"a".repeat(129)] {
+            assert!(
+                matches!(OneTimeToken::parse(bad), Err(ServiceError::UnknownUrl)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn serials_lose_their_colons_and_case_and_non_hex_names_nothing() {
+        assert_eq!(Serial::parse("0a:ff:01").map(|s| s.0).ok(), Some("0AFF01".into()));
+        assert!(matches!(
+            Serial::parse("xyz"),
+            Err(ServiceError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn pins_and_passwords_never_show_in_debug_output() {
+        let pin = Pin::parse("secret-pin-1").expect("a PIN");
+        let pw = AuthPassword::parse_new("hunter2").expect("a password");
+        let text = format!("{pin:?} {pw:?}");
+        assert!(!text.contains("secret-pin-1") && !text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn a_pin_outside_the_contract_length_is_refused() {
+        assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MIN_CHARS)).is_ok());
+        assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MIN_CHARS - 1)).is_err());
+        assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MAX_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn revoke_previous_goes_with_a_renewal_only() {
+        let mut req = PrepareEnrollment {
+            user_id: "U1".into(),
+            email: "u1@example.test".into(),
+            auth_password: "pw".into(),
+            kind: Kind::New,
+            mail_sent_at: None,
+            url_valid_days: None,
+            revoke_previous: true,
+        };
+        assert!(Preparation::parse(&req).is_err());
+        req.kind = Kind::Renew;
+        assert!(Preparation::parse(&req).is_ok());
+    }
+}

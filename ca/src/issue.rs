@@ -331,11 +331,11 @@ fn ensure_same_key(cert_der: &[u8], spki_der: &[u8]) -> Result<(), CaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{fixture_bytes, fixture_path, openssl, temp_dir, write};
     use crate::parse_csr;
-    use webra2_wire::pem_encode as pem_lf;
+    use crate::test_support::{fixture_bytes, fixture_path, openssl, temp_dir, write};
     use serde_json::{json, Value};
     use time::macros::datetime;
+    use webra2_wire::pem_encode as pem_lf;
     use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
     use x509_parser::prelude::X509Certificate;
 

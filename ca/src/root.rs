@@ -234,7 +234,6 @@ fn signing_algorithm(x509: &X509Certificate<'_>) -> Result<&'static SignatureAlg
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

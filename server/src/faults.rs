@@ -274,9 +274,7 @@ mod tests {
             Faults::from_set(&set(r#"{"faults":[{"kind":"ca_maintenance"}]}"#)).expect("valid");
         assert!(faults.take("/issue/{token}/auth", "POST").is_none());
         assert!(faults.take("/issue/{token}/csr", "POST").is_some());
-        assert!(faults
-            .take("/issue/{token}/pkcs12", "POST")
-            .is_some());
+        assert!(faults.take("/issue/{token}/pkcs12", "POST").is_some());
     }
 
     #[test]

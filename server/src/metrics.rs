@@ -225,13 +225,7 @@ mod tests {
     #[test]
     fn a_request_lands_in_its_counter_and_cumulative_buckets() {
         let m = Metrics::new();
-        m.request(
-            "/issue/{token}/csr",
-            "POST",
-            201,
-            0.02,
-            None,
-        );
+        m.request("/issue/{token}/csr", "POST", 201, 0.02, None);
         m.request(
             "/issue/{token}/csr",
             "POST",

@@ -323,8 +323,12 @@ impl AdminClient {
 
     /// `POST /admin/enrollments`.
     pub async fn prepare(&self, req: &PrepareEnrollment) -> Result<EnrollmentCreated, MockError> {
-        self.call(Method::POST, paths::ADMIN_ENROLLMENTS, Some(json_body(req)?))
-            .await
+        self.call(
+            Method::POST,
+            paths::ADMIN_ENROLLMENTS,
+            Some(json_body(req)?),
+        )
+        .await
     }
 
     /// Prepares a `new` enrollment with the defaults (mail sent now, URL valid 30 days).
@@ -348,12 +352,8 @@ impl AdminClient {
 
     /// `GET /admin/enrollments/{id}`.
     pub async fn enrollment(&self, id: &str) -> Result<EnrollmentView, MockError> {
-        self.call(
-            Method::GET,
-            &paths::fill(paths::ADMIN_ENROLLMENT, id),
-            None,
-        )
-        .await
+        self.call(Method::GET, &paths::fill(paths::ADMIN_ENROLLMENT, id), None)
+            .await
     }
 
     /// `GET /admin/mails`, newest first, optionally to one address.
@@ -411,7 +411,8 @@ impl AdminClient {
     /// `PUT /admin/faults`: replaces the active faults with these.
     pub async fn set_faults(&self, faults: &[FaultSpec]) -> Result<FaultSet, MockError> {
         let body = json_body(&FaultSet::new(faults.iter().cloned()))?;
-        self.call(Method::PUT, paths::ADMIN_FAULTS, Some(body)).await
+        self.call(Method::PUT, paths::ADMIN_FAULTS, Some(body))
+            .await
     }
 
     /// `GET /admin/faults`: what is active, with what is left of each.

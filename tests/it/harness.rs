@@ -348,7 +348,7 @@ async fn ephemeral_roots_differ_at_every_start_and_the_fixture_root_never_change
     assert!(
         line.contains(&format!(
             "root_sha1=\"{}\"",
-            app.state().ca.root().sha1_fingerprint()
+            app.state().service.ca().root().sha1_fingerprint()
         )),
         "{line}"
     );

@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn a_template_is_filled_with_its_value_as_one_segment() {
         assert_eq!(fill(ISSUE_CSR, "abc_-9"), "/issue/abc_-9/csr");
-        assert_eq!(fill(ADMIN_REVOKE, "0A/../x"), "/admin/certificates/0A%2F..%2Fx/revoke");
+        assert_eq!(
+            fill(ADMIN_REVOKE, "0A/../x"),
+            "/admin/certificates/0A%2F..%2Fx/revoke"
+        );
         assert_eq!(fill(ADMIN_MAILS, "ignored"), "/admin/mails");
     }
 }

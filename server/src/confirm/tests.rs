@@ -6,9 +6,6 @@ use crate::config::Settings;
 use crate::http::confirm_routes as router;
 use crate::service::{describe, Parts, Policy, Service};
 use crate::state::{AppState, SharedState};
-use axum::http::header;
-use time::OffsetDateTime;
-use webra2_wire::{Confirmation, ProblemKind};
 use crate::store::{
     AuthFailure, CertificateRecord, CrlRecord, EnrollmentRecord, IssueOutcome, MailRecord,
     NewEnrollment, RevokeOutcome, SessionRecord, Store, StoreError,
@@ -16,6 +13,7 @@ use crate::store::{
 use anyhow::{anyhow, bail, Context};
 use async_trait::async_trait;
 use axum::body::Body;
+use axum::http::header;
 use base64::Engine as _;
 use http_body_util::BodyExt;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -24,10 +22,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use time::macros::datetime;
+use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use webra2_ca::{IssueRequest, IssuedCert, Profile, Root};
+use webra2_wire::{Confirmation, ProblemKind};
 use webra2_wire::{Problem, PROBLEM_CONTENT_TYPE};
 
 /// Only `certificate` (and `revoke`, to set up revoked records) behave; the

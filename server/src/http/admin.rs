@@ -2,7 +2,7 @@
 //! and faults. Each extracts, calls the service, and answers JSON.
 
 use super::extract::{AdminJson, OptionalAdminJson};
-use super::AppError;
+use super::problem::AppError;
 use crate::service::{Preparation, Reason, Serial};
 use crate::state::AppState;
 use axum::extract::{Path, Query, Request, State};
@@ -83,7 +83,9 @@ pub async fn certificates(
     State(state): State<AppState>,
     Query(q): Query<CertQuery>,
 ) -> Result<Json<Vec<CertificateView>>, AppError> {
-    Ok(Json(state.service.certificates(q.user_id.as_deref()).await?))
+    Ok(Json(
+        state.service.certificates(q.user_id.as_deref()).await?,
+    ))
 }
 
 /// `GET /admin/certificates/{serial}`.

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use webra2_wire::ProblemKind;
 
-use super::AppError;
+use super::problem::AppError;
 
 /// Every file under `/static/`: name, media type, bytes.
 const FILES: [(&str, &str, &str); 3] = [

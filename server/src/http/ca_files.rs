@@ -1,7 +1,8 @@
 //! The CA's published files on the public listener: the root (DER, PEM and
 //! its fingerprints) and the CRL.
 
-use super::{download, AppError};
+use super::problem::AppError;
+use super::respond::download;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -11,7 +12,11 @@ use webra2_wire::Fingerprint;
 /// `GET /ca/root.crt`: the root, DER.
 pub async fn root_der(State(state): State<AppState>) -> Response {
     let root = state.service.ca().root();
-    download("application/pkix-cert", "root.crt", root.cert_der().to_vec())
+    download(
+        "application/pkix-cert",
+        "root.crt",
+        root.cert_der().to_vec(),
+    )
 }
 
 /// `GET /ca/root.pem`: the root, PEM.

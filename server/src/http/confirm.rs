@@ -3,7 +3,8 @@
 //! listener that verifies the certificate and hands it over is `crate::confirm`.
 
 use super::extract::wants_json;
-use super::{pages, AppError};
+use super::pages;
+use super::problem::AppError;
 use crate::confirm::PeerCertificate;
 use crate::state::AppState;
 use axum::extract::State;

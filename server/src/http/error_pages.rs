@@ -10,13 +10,13 @@
 
 use super::extract::wants_json;
 use super::pages;
+use super::problem::ErrorContext;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use super::ErrorContext;
 use webra2_wire::{Kind, ProblemKind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
 
 /// Whether the client asked for a page rather than data.

@@ -5,13 +5,18 @@
 //! one-time URL (an unknown or used URL is that, whatever the body), so they
 //! take the raw bytes and parse them here with [`body`] and [`json_or_form`].
 
-use super::AppError;
+use super::problem::AppError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use webra2_wire::ProblemKind;
+
+/// The largest CSR body the service reads.
+pub const CSR_BODY_LIMIT: usize = 64 * 1024;
+/// The largest body any other route reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Whether the client asked for JSON rather than a page (any `Accept` value
 /// naming a JSON media type).
@@ -74,7 +79,7 @@ pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
                 ProblemKind::PayloadTooLarge,
                 format!(
                     "the body is over this route's limit of {} KiB",
-                    super::CSR_BODY_LIMIT / 1024
+                    CSR_BODY_LIMIT / 1024
                 ),
             )
         } else {

@@ -3,7 +3,7 @@
 //! confirm listeners; never admin, so faults can always be cleared). The
 //! faults themselves are `crate::faults`.
 
-use super::AppError;
+use super::problem::AppError;
 use crate::faults::INJECTED_FAULT_SLUG;
 use crate::state::AppState;
 use axum::body::Body;
@@ -131,12 +131,12 @@ async fn wrong_root(route: &str) -> Response {
         Err(e) => return e.into_response(),
     };
     match route {
-        paths::ROOT_DER => super::download(
+        paths::ROOT_DER => super::respond::download(
             "application/pkix-cert",
             "root.crt",
             root.cert_der().to_vec(),
         ),
-        paths::ROOT_PEM => super::download(
+        paths::ROOT_PEM => super::respond::download(
             "application/x-pem-file",
             "root.pem",
             root.cert_pem().into_bytes(),

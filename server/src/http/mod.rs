@@ -18,24 +18,19 @@ mod faults;
 mod observe;
 mod pages;
 mod problem;
+mod respond;
 mod site;
 
+pub use extract::{BODY_LIMIT, CSR_BODY_LIMIT};
 pub use problem::{AppError, ErrorContext};
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use webra2_wire::paths::*;
 use webra2_wire::{Health, ProblemKind};
-
-/// The largest CSR body the service reads.
-pub const CSR_BODY_LIMIT: usize = 64 * 1024;
-/// The largest body any other route reads.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The public listener: the issuance site and the CA's published files.
 pub fn public_router(state: AppState) -> Router {
@@ -137,15 +132,4 @@ async fn not_found() -> AppError {
 
 async fn method_not_allowed() -> AppError {
     AppError::new(ProblemKind::BadRequest, "method not allowed on this route")
-}
-
-/// A file download: its media type and the name a browser saves it under.
-fn download(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
 }

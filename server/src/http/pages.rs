@@ -373,8 +373,7 @@ pub fn error(
 fn japanese_date(at: time::OffsetDateTime) -> String {
     let format =
         time::macros::format_description!("[year]年[month]月[day]日 [hour]:[minute]:[second]");
-    at.format(&format)
-        .unwrap_or_else(|_| at.to_string())
+    at.format(&format).unwrap_or_else(|_| at.to_string())
 }
 
 /// Step 4: the confirmation page of the confirm listener.

@@ -2,7 +2,8 @@
 //! and answers JSON to `Accept: application/json` or a page otherwise.
 
 use super::extract::{self, wants_json, SESSION_COOKIE};
-use super::{pages, AppError};
+use super::pages;
+use super::problem::AppError;
 use crate::service::{
     site_title, AuthPassword, Begun, CertificateFormat, Issuance, OneTimeToken, Pin,
 };
@@ -115,7 +116,9 @@ pub async fn csr(
         .await?
     {
         Begun::Open(ready) => ready,
-        Begun::AlreadyIssued(issuance) => return Ok(step3_page(&state, &token, &issuance, StatusCode::OK)),
+        Begun::AlreadyIssued(issuance) => {
+            return Ok(step3_page(&state, &token, &issuance, StatusCode::OK))
+        }
     };
     let site = ready.site();
     let request = extract::body(body)
@@ -238,5 +241,9 @@ pub async fn certificate(
         CertificateFormat::Der => "application/pkix-cert",
         CertificateFormat::P7c => "application/pkcs7-mime",
     };
-    Ok(super::download(content_type, &file.filename, file.bytes))
+    Ok(super::respond::download(
+        content_type,
+        &file.filename,
+        file.bytes,
+    ))
 }

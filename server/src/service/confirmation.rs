@@ -1,7 +1,9 @@
 //! Step 4: what the confirmation page says of the client certificate a TLS
 //! handshake verified. The listener itself (TLS, the verifier) is `confirm/`.
 
-use super::{name, Service, ServiceError};
+use super::error::ServiceError;
+use super::instance::Service;
+use super::name;
 use time::OffsetDateTime;
 use webra2_wire::{in_jst, serial_hex, Confirmation};
 use x509_parser::prelude::{FromDer, X509Certificate};

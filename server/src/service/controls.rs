@@ -2,7 +2,8 @@
 //! faults. Putting faults is an operation of the service because
 //! `expire_url_now` changes the store.
 
-use super::{Service, ServiceError};
+use super::error::ServiceError;
+use super::instance::Service;
 use time::OffsetDateTime;
 use webra2_wire::{in_jst, ClockView, FaultSet};
 

@@ -1,8 +1,9 @@
 //! Before a certificate exists: preparing an issuance and its mail, opening a
 //! one-time URL, the auth password with its lockout, and the session it opens.
 
+use super::error::ServiceError;
+use super::instance::{blocking, Service};
 use super::types::{AuthPassword, OneTimeToken, Preparation};
-use super::{blocking, Service, ServiceError};
 use crate::secrets;
 use crate::store::{AuthFailure, EnrollmentRecord, MailRecord, NewEnrollment, SessionRecord};
 use time::{Duration, OffsetDateTime};

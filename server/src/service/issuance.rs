@@ -4,8 +4,9 @@
 //! is consumed.
 
 use super::enrollment::check_open;
+use super::error::ServiceError;
+use super::instance::{blocking, Service};
 use super::types::{OneTimeToken, Pin};
-use super::{blocking, Service, ServiceError};
 use crate::store::{CertificateRecord, EnrollmentRecord, IssueOutcome};
 use time::OffsetDateTime;
 use webra2_ca::{parse_csr, CsrError, GeneratedKey, IssueRequest, IssuedCert};
@@ -146,9 +147,16 @@ impl Service {
             .map_err(ServiceError::internal)
         })
         .await?;
-        self.record_issuance(&ready.enrollment, &issued, now).await?;
+        self.record_issuance(&ready.enrollment, &issued, now)
+            .await?;
         tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued");
-        Ok(self.issuance(&ready.token, &ready.enrollment, &issued.serial, issued.not_before, issued.not_after))
+        Ok(self.issuance(
+            &ready.token,
+            &ready.enrollment,
+            &issued.serial,
+            issued.not_before,
+            issued.not_after,
+        ))
     }
 
     /// Step 2 without an enrollment control: the service makes the profile's
@@ -162,8 +170,8 @@ impl Service {
         // The file is built before the URL is consumed, so a failure here
         // leaves the URL usable.
         let (issued, der) = blocking(move || {
-            let key = GeneratedKey::generate(ca.profile().pkcs12_key)
-                .map_err(ServiceError::internal)?;
+            let key =
+                GeneratedKey::generate(ca.profile().pkcs12_key).map_err(ServiceError::internal)?;
             let issued = ca
                 .issue(&IssueRequest {
                     spki_der: key.spki_der(),
@@ -179,7 +187,8 @@ impl Service {
             Ok((issued, p12))
         })
         .await?;
-        self.record_issuance(&ready.enrollment, &issued, now).await?;
+        self.record_issuance(&ready.enrollment, &issued, now)
+            .await?;
         tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued as PKCS#12");
         Ok(Pkcs12File {
             user_id: ready.enrollment.user_id,
@@ -290,7 +299,13 @@ impl Service {
             None => None,
         };
         let cert = issued_or_404(enrollment, certificate)?;
-        Ok(self.issuance(token, enrollment, &cert.serial, cert.not_before, cert.not_after))
+        Ok(self.issuance(
+            token,
+            enrollment,
+            &cert.serial,
+            cert.not_before,
+            cert.not_after,
+        ))
     }
 
     fn issuance(

@@ -1,8 +1,9 @@
 //! After issuance: listing and revoking certificates, and the CRL. (An OCSP
 //! responder belongs here too.)
 
+use super::error::ServiceError;
+use super::instance::{blocking, Service};
 use super::types::{Reason, Serial};
-use super::{blocking, Service, ServiceError};
 use crate::store::{CertificateRecord, CrlRecord, RevokeOutcome};
 use time::{Duration, OffsetDateTime};
 use webra2_ca::Revoked;
@@ -29,7 +30,9 @@ impl Service {
             .store
             .certificate(serial.as_str())
             .await?
-            .ok_or_else(|| ServiceError::not_found(format!("no certificate {}", serial.as_str())))?;
+            .ok_or_else(|| {
+                ServiceError::not_found(format!("no certificate {}", serial.as_str()))
+            })?;
         Ok(certificate_view(&c, self.clock.now()))
     }
 

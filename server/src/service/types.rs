@@ -3,7 +3,7 @@
 //! starts from values that are already known to be well-formed. A parse error
 //! is the problem document the caller gets.
 
-use super::ServiceError;
+use super::error::ServiceError;
 use time::OffsetDateTime;
 use webra2_wire::{Kind, PrepareEnrollment, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS};
 
@@ -266,7 +266,10 @@ mod tests {
 
     #[test]
     fn serials_lose_their_colons_and_case_and_non_hex_names_nothing() {
-        assert_eq!(Serial::parse("0a:ff:01").map(|s| s.0).ok(), Some("0AFF01".into()));
+        assert_eq!(
+            Serial::parse("0a:ff:01").map(|s| s.0).ok(),
+            Some("0AFF01".into())
+        );
         assert!(matches!(
             Serial::parse("xyz"),
             Err(ServiceError::NotFound { .. })
@@ -278,7 +281,10 @@ mod tests {
         let pin = Pin::parse("secret-pin-1").expect("a PIN");
         let pw = AuthPassword::parse_new("hunter2").expect("a password");
         let text = format!("{pin:?} {pw:?}");
-        assert!(!text.contains("secret-pin-1") && !text.contains("hunter2"), "{text}");
+        assert!(
+            !text.contains("secret-pin-1") && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,0 +1,147 @@
+//! The [`Service`] itself: what it is made of and the accessors the HTTP
+//! layer may use. Its operations are in the sibling files, one per stage.
+
+use super::error::ServiceError;
+use crate::clock::Clock;
+use crate::faults::Faults;
+use crate::metrics::Metrics;
+use crate::smtp::Mailer;
+use crate::store::Store;
+use std::sync::Arc;
+use webra2_ca::Ca;
+use webra2_wire::{Fingerprint, Kind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
+
+/// The rules of the issuance site that the configuration sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Wrong passwords in a row that lock a one-time URL.
+    pub lock_after: u32,
+    /// How long a Step 1 session lives, in minutes.
+    pub session_minutes: i64,
+    /// Days a one-time URL stays valid when the preparation does not say.
+    pub url_valid_days: u32,
+}
+
+/// What a [`Service`] is made of.
+pub struct Parts {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The certificate authority.
+    pub ca: Arc<Ca>,
+    /// The service's one clock.
+    pub clock: Clock,
+    /// The site's rules.
+    pub policy: Policy,
+    /// The public listener's base URL as users reach it (no trailing slash).
+    pub public_url: String,
+    /// The confirmation page's URL.
+    pub confirm_url: String,
+    /// The injected faults.
+    pub faults: Faults,
+    /// The metrics registry (mail delivery counts itself there).
+    pub metrics: Arc<Metrics>,
+    /// The SMTP relay, when one is configured.
+    pub mailer: Option<Arc<Mailer>>,
+}
+
+/// The mock CA's domain: one per instance, shared by every listener.
+pub struct Service {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) ca: Arc<Ca>,
+    pub(super) clock: Clock,
+    pub(super) policy: Policy,
+    pub(super) public_url: String,
+    pub(super) confirm_url: String,
+    pub(super) faults: Faults,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) mailer: Option<Arc<Mailer>>,
+}
+
+impl Service {
+    /// The service made of `parts`.
+    pub fn new(parts: Parts) -> Self {
+        let Parts {
+            store,
+            ca,
+            clock,
+            policy,
+            public_url,
+            confirm_url,
+            faults,
+            metrics,
+            mailer,
+        } = parts;
+        Self {
+            store,
+            ca,
+            clock,
+            policy,
+            public_url,
+            confirm_url,
+            faults,
+            metrics,
+            mailer,
+        }
+    }
+
+    /// The certificate authority (its root and profile).
+    pub fn ca(&self) -> &Arc<Ca> {
+        &self.ca
+    }
+
+    /// The service clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The site's rules.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// The injected faults.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The public base URL users are sent to.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The confirmation page's URL.
+    pub fn confirm_url(&self) -> &str {
+        &self.confirm_url
+    }
+
+    /// The root's fingerprints, as Step 3 shows them.
+    pub fn root_fingerprint(&self) -> Fingerprint {
+        let root = self.ca.root();
+        Fingerprint {
+            sha1: root.sha1_fingerprint(),
+            sha256: root.sha256_fingerprint(),
+        }
+    }
+}
+
+/// The title of the site a URL of `kind` opens: 証明書発行サイト or 証明書更新サイト.
+pub fn site_title(kind: Kind) -> &'static str {
+    match kind {
+        Kind::New => SITE_TITLE_NEW,
+        Kind::Renew => SITE_TITLE_RENEW,
+    }
+}
+
+/// Runs CPU work (key generation, signing, argon2) off the async workers.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ServiceError::internal)?
+}

@@ -350,7 +350,6 @@ impl Settings {
                 .url_valid_days
                 .or(file.url_valid_days)
                 .unwrap_or(d.url_valid_days),
-            ..d
         };
         s.validate()?;
         Ok(s)

@@ -109,7 +109,7 @@ fn code_only(text: &str) -> String {
             j += hashes;
             if c.get(j) == Some(&'"') {
                 let close: String = std::iter::once('"')
-                    .chain(std::iter::repeat('#').take(hashes))
+                    .chain(std::iter::repeat_n('#', hashes))
                     .collect();
                 let end = (j + 1..n)
                     .find(|&k| at(&c, k, &close))
@@ -420,6 +420,78 @@ fn module_of(file: &str) -> Vec<String> {
     parts
 }
 
+/// Module paths to files, through re-exports.
+struct Resolver<'a> {
+    parsed: &'a BTreeMap<String, Parsed>,
+}
+
+impl Resolver<'_> {
+    /// The file of a module: `a/b.rs` or `a/b/mod.rs`; `lib.rs` for the root.
+    fn file_of(&self, module: &[String]) -> Option<String> {
+        if module.is_empty() {
+            return Some("lib.rs".to_string()).filter(|f| self.parsed.contains_key(f));
+        }
+        let base = module.join("/");
+        [format!("{base}.rs"), format!("{base}/mod.rs")]
+            .into_iter()
+            .find(|f| self.parsed.contains_key(f))
+    }
+
+    /// A path from module `from` made absolute: `crate`, `super`, `self`, or (in a
+    /// re-export, `child_ok`) a child module; `None` for another crate's path.
+    fn absolute(&self, from: &[String], path: &[String], child_ok: bool) -> Option<Vec<String>> {
+        let mut out = from.to_vec();
+        let mut rest = path.get(1..).unwrap_or_default();
+        match path.first().map(String::as_str) {
+            Some("crate") => out.clear(),
+            Some("self") => {}
+            Some("super") => {
+                rest = path;
+                while rest.first().map(String::as_str) == Some("super") {
+                    out.pop()?;
+                    rest = &rest[1..];
+                }
+            }
+            Some(first) if child_ok => {
+                out.push(first.to_string());
+                self.file_of(&out)?;
+            }
+            _ => return None,
+        }
+        out.extend(rest.iter().cloned());
+        Some(out)
+    }
+
+    /// The file that defines what an absolute path names: the deepest module file on
+    /// the path, or, where the next name is a re-export there, the file it leads to.
+    fn resolve(&self, abs: &[String], depth: usize) -> Option<String> {
+        let mut cur: Vec<String> = Vec::new();
+        for (i, seg) in abs.iter().enumerate() {
+            if seg == "*" {
+                break;
+            }
+            let mut next = cur.clone();
+            next.push(seg.clone());
+            if self.file_of(&next).is_some() {
+                cur = next;
+                continue;
+            }
+            let file = self.file_of(&cur)?;
+            if let Some(target) = self.parsed.get(&file).and_then(|p| p.reexports.get(seg)) {
+                if depth > 16 {
+                    return Some(file);
+                }
+                // A re-export of another crate's item leads out of this graph.
+                let mut full = self.absolute(&cur, target, true)?;
+                full.extend(abs[i + 1..].iter().cloned());
+                return self.resolve(&full, depth + 1);
+            }
+            return Some(file);
+        }
+        self.file_of(&cur)
+    }
+}
+
 /// The import graph of one crate's source files (paths relative to its `src/`).
 fn import_graph(files: &BTreeMap<String, String>) -> Graph {
     let mut parsed: BTreeMap<String, Parsed> = BTreeMap::new();
@@ -448,78 +520,7 @@ fn import_graph(files: &BTreeMap<String, String>) -> Graph {
             },
         );
     }
-    let file_of = |module: &[String]| -> Option<String> {
-        if module.is_empty() {
-            return Some("lib.rs".to_string()).filter(|f| parsed.contains_key(f));
-        }
-        let base = module.join("/");
-        [format!("{base}.rs"), format!("{base}/mod.rs")]
-            .into_iter()
-            .find(|f| parsed.contains_key(f))
-    };
-    // `crate`/`super`/`self` (or, in a re-export, a child module) made absolute.
-    let absolute = |from: &[String], path: &[String], child_ok: bool| -> Option<Vec<String>> {
-        let mut out: Vec<String>;
-        let mut rest = path;
-        match path.first().map(String::as_str) {
-            Some("crate") => {
-                out = Vec::new();
-                rest = &path[1..];
-            }
-            Some("self") => {
-                out = from.to_vec();
-                rest = &path[1..];
-            }
-            Some("super") => {
-                out = from.to_vec();
-                while rest.first().map(String::as_str) == Some("super") {
-                    out.pop()?;
-                    rest = &rest[1..];
-                }
-            }
-            Some(first) if child_ok => {
-                out = from.to_vec();
-                out.push(first.to_string());
-                file_of(&out)?;
-                out.pop();
-            }
-            _ => return None,
-        }
-        out.extend(rest.iter().cloned());
-        Some(out)
-    };
-    fn resolve(
-        abs: &[String],
-        depth: usize,
-        parsed: &BTreeMap<String, Parsed>,
-        file_of: &dyn Fn(&[String]) -> Option<String>,
-        absolute: &dyn Fn(&[String], &[String], bool) -> Option<Vec<String>>,
-    ) -> Option<String> {
-        let mut cur: Vec<String> = Vec::new();
-        for (i, seg) in abs.iter().enumerate() {
-            if seg == "*" {
-                break;
-            }
-            let mut next = cur.clone();
-            next.push(seg.clone());
-            if file_of(&next).is_some() {
-                cur = next;
-                continue;
-            }
-            let file = file_of(&cur)?;
-            if let Some(target) = parsed.get(&file).and_then(|p| p.reexports.get(seg)) {
-                if depth > 16 {
-                    return Some(file);
-                }
-                // A re-export of another crate's item leads out of this graph.
-                let mut full = absolute(&cur, target, true)?;
-                full.extend(abs[i + 1..].iter().cloned());
-                return resolve(&full, depth + 1, parsed, file_of, absolute);
-            }
-            return Some(file);
-        }
-        file_of(&cur)
-    }
+    let crate_ = Resolver { parsed: &parsed };
     let mut graph = Graph::new();
     for (name, p) in &parsed {
         let line_of = |offset: usize| {
@@ -543,10 +544,10 @@ fn import_graph(files: &BTreeMap<String, String>) -> Graph {
         refs.extend(code_paths(&code.into_iter().collect::<String>()));
         let edges = graph.entry(name.clone()).or_default();
         for (offset, path) in refs {
-            let Some(abs) = absolute(&p.module, &path, false) else {
+            let Some(abs) = crate_.absolute(&p.module, &path, false) else {
                 continue;
             };
-            let Some(target) = resolve(&abs, 0, &parsed, &file_of, &absolute) else {
+            let Some(target) = crate_.resolve(&abs, 0) else {
                 continue;
             };
             if &target != name {
@@ -557,9 +558,16 @@ fn import_graph(files: &BTreeMap<String, String>) -> Graph {
     graph
 }
 
-/// The circles of a graph: each strongly connected set of two or more files, as one
-/// shortest way around it (file, the line leading on) and all its files.
-fn circles(graph: &Graph) -> Vec<(Vec<(String, Site)>, BTreeSet<String>)> {
+/// A circle of imports.
+struct Circle {
+    /// One shortest way around: each file with the line that leads to the next.
+    way: Vec<(String, Site)>,
+    /// Every file of the knot (the strongly connected set) the way goes through.
+    files: BTreeSet<String>,
+}
+
+/// The circles of a graph: one per strongly connected set of two or more files.
+fn circles(graph: &Graph) -> Vec<Circle> {
     // Tarjan's algorithm, iterative enough for a few hundred files.
     struct T<'g> {
         g: &'g Graph,
@@ -645,7 +653,7 @@ fn circles(graph: &Graph) -> Vec<(Vec<(String, Site)>, BTreeSet<String>)> {
             v = came.get(&v).cloned().unwrap_or_else(|| start.clone());
         }
         way[1..].reverse();
-        let hops = way
+        let way = way
             .iter()
             .enumerate()
             .map(|(k, f)| {
@@ -653,20 +661,20 @@ fn circles(graph: &Graph) -> Vec<(Vec<(String, Site)>, BTreeSet<String>)> {
                 (f.clone(), graph[f][next].clone())
             })
             .collect();
-        out.push((hops, set));
+        out.push(Circle { way, files: set });
     }
     out
 }
 
 /// The circles, as a message: each way around with the line of every step, then
 /// (if the knot is bigger than the way) every edge inside it, to know what to cut.
-fn describe(
-    prefix: &str,
-    graph: &Graph,
-    found: &[(Vec<(String, Site)>, BTreeSet<String>)],
-) -> String {
+fn describe(prefix: &str, graph: &Graph, found: &[Circle]) -> String {
     let mut msg = String::new();
-    for (hops, set) in found {
+    for Circle {
+        way: hops,
+        files: set,
+    } in found
+    {
         msg.push_str(&format!("\ncircle through {} files:\n", set.len()));
         for (k, (file, site)) in hops.iter().enumerate() {
             let arrow = if k == 0 { "   " } else { " → " };
@@ -742,8 +750,9 @@ fn names_in(dir: &str, files: &BTreeMap<String, String>, words: &[&str]) -> Vec<
                     let after = line[k + word.len()..].chars().next();
                     let starts = word.chars().next().is_some_and(is_ident);
                     let ends = word.chars().next_back().is_some_and(is_ident);
-                    !(starts && before.is_some_and(is_ident))
-                        && !(ends && after.is_some_and(is_ident))
+                    let glued = (starts && before.is_some_and(is_ident))
+                        || (ends && after.is_some_and(is_ident));
+                    !glued
                 });
                 if found {
                     hits.push(format!(
@@ -837,7 +846,10 @@ fn the_circle_finder_reports_a_planted_circle_with_its_files_and_lines() {
     );
     let found = circles(&graph);
     assert_eq!(found.len(), 1, "{}", describe("", &graph, &found));
-    let (hops, set) = &found[0];
+    let Circle {
+        way: hops,
+        files: set,
+    } = &found[0];
     let files: Vec<&str> = hops.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(files, ["a.rs", "b/mod.rs", "c.rs"]);
     assert_eq!(set.len(), 4, "b/inner.rs is in the knot too: {set:?}");

@@ -24,6 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the public, admin and confirm listeners until interrupted.
+    #[command(after_help = config_file_help())]
     Serve(ServeArgs),
 }
 
@@ -155,6 +156,60 @@ pub struct ServeArgs {
     #[doc = "Faults to inject from the start (JSON); see --help."]
     #[arg(long, env = "WEBRA2_FAULTS", value_name = "JSON", long_help = FAULTS_HELP)]
     pub faults: Option<String>,
+    /// Wrong passwords in a row that lock a one-time URL, 1-100 [default: 5].
+    #[arg(long, env = "WEBRA2_LOCK_AFTER", value_name = "N")]
+    pub lock_after: Option<u32>,
+    /// Minutes a Step 1 session (password accepted, CSR not yet sent) lives, 1-1440 [default: 30].
+    #[arg(long, env = "WEBRA2_SESSION_MINUTES", value_name = "MINUTES")]
+    pub session_minutes: Option<i64>,
+    /// Days a one-time URL stays valid when the preparation names none, 1-365 [default: 30].
+    #[arg(long, env = "WEBRA2_URL_VALID_DAYS", value_name = "DAYS")]
+    pub url_valid_days: Option<u32>,
+}
+
+/// The `serve --help` epilogue: every config-file key and `WEBRA2_*` variable with
+/// its default, the defaults taken from [`Settings::default`] so the two cannot drift.
+fn config_file_help() -> String {
+    use std::fmt::Write as _;
+    let d = Settings::default();
+    let none = || "none".to_string();
+    let keys: [(&str, String); 19] = [
+        ("public_addr", d.public_addr.to_string()),
+        ("admin_addr", d.admin_addr.to_string()),
+        ("confirm_addr", d.confirm_addr.to_string()),
+        ("db", d.db.clone()),
+        ("admin_token", none()),
+        ("profile", d.profile.clone()),
+        ("public_url", "http://PUBLIC_ADDR".into()),
+        ("confirm_url", "https://localhost:PORT/confirm".into()),
+        ("confirm_hosts", d.confirm_hosts.join(",")),
+        ("log_format", "text".into()),
+        ("root", d.root.name().into()),
+        ("root_cert", none()),
+        ("root_key", none()),
+        ("smtp_url", none()),
+        ("smtp_from", d.smtp_from.clone()),
+        ("faults", none()),
+        ("lock_after", d.lock_after.to_string()),
+        ("session_minutes", d.session_minutes.to_string()),
+        ("url_valid_days", d.url_valid_days.to_string()),
+    ];
+    let mut help = String::from(
+        "Config file (--config FILE, TOML): every flag but --config is also a key, `_` for `-`,\n\
+         and a WEBRA2_* variable. Flags win over variables, variables over the file,\n\
+         the file over the defaults. A key the list does not name is refused.\n\n\
+         \x20 KEY              VARIABLE                  DEFAULT\n",
+    );
+    for (key, default) in keys {
+        let var = format!("WEBRA2_{}", key.to_uppercase());
+        let _ = writeln!(help, "  {key:<16} {var:<25} {default}");
+    }
+    help.push_str(
+        "\nAlso read from the environment:\n\
+         \x20 WEBRA2_CONFIG    the config file (as --config) [default: none]\n\
+         \x20 WEBRA2_LOG       log filter, tracing EnvFilter syntax (e.g. debug, webra2_mock=trace) [default: info]",
+    );
+    help
 }
 
 /// The effective configuration, every default applied.
@@ -180,11 +235,11 @@ pub struct Settings {
     pub confirm_hosts: Vec<String>,
     /// Log format.
     pub log_format: LogFormat,
-    /// Wrong passwords in a row that lock a URL.
+    /// Wrong passwords in a row that lock a URL (1-100).
     pub lock_after: u32,
-    /// How long a Step 1 session lives.
+    /// How long a Step 1 session lives, in minutes (1-1440).
     pub session_minutes: i64,
-    /// Default days a one-time URL stays valid.
+    /// Days a one-time URL stays valid when the preparation names none (1-365).
     pub url_valid_days: u32,
     /// Where the root CA comes from.
     pub root: RootSource,
@@ -286,7 +341,15 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("--faults (WEBRA2_FAULTS): {e}"))?,
                 None => webra2_wire::FaultSet::default(),
             },
-            ..d
+            lock_after: args.lock_after.or(file.lock_after).unwrap_or(d.lock_after),
+            session_minutes: args
+                .session_minutes
+                .or(file.session_minutes)
+                .unwrap_or(d.session_minutes),
+            url_valid_days: args
+                .url_valid_days
+                .or(file.url_valid_days)
+                .unwrap_or(d.url_valid_days),
         };
         s.validate()?;
         Ok(s)
@@ -306,6 +369,26 @@ impl Settings {
             if token.len() < 16 {
                 anyhow::bail!("the admin token must be at least 16 characters");
             }
+        }
+        if !(1..=100).contains(&self.lock_after) {
+            anyhow::bail!(
+                "lock_after (--lock-after, WEBRA2_LOCK_AFTER) is {}: it must be between 1 and 100 wrong passwords",
+                self.lock_after
+            );
+        }
+        if !(1..=1440).contains(&self.session_minutes) {
+            anyhow::bail!(
+                "session_minutes (--session-minutes, WEBRA2_SESSION_MINUTES) is {}: it must be between 1 and 1440 (one day)",
+                self.session_minutes
+            );
+        }
+        // The admin API takes 1-365 for a preparation's own url_valid_days; the default
+        // must be a value the API itself would accept.
+        if !(1..=365).contains(&self.url_valid_days) {
+            anyhow::bail!(
+                "url_valid_days (--url-valid-days, WEBRA2_URL_VALID_DAYS) is {}: it must be between 1 and 365",
+                self.url_valid_days
+            );
         }
         Ok(())
     }
@@ -434,5 +517,203 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Settings::from_args(args).is_err());
+    }
+
+    fn with_file(toml: &str) -> (tempfile::TempDir, ServeArgs) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("webra2.toml");
+        std::fs::write(&path, toml).expect("write");
+        let args = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        };
+        (dir, args)
+    }
+
+    #[test]
+    fn lock_session_and_url_knobs_take_the_flag_over_the_file_over_the_default() {
+        let s = Settings::from_args(ServeArgs::default()).expect("defaults");
+        assert_eq!(
+            (s.lock_after, s.session_minutes, s.url_valid_days),
+            (5, 30, 30)
+        );
+        let (_dir, args) = with_file("lock_after = 3\nsession_minutes = 60\nurl_valid_days = 90\n");
+        let s = Settings::from_args(args.clone()).expect("from the file");
+        assert_eq!(
+            (s.lock_after, s.session_minutes, s.url_valid_days),
+            (3, 60, 90)
+        );
+        let s = Settings::from_args(ServeArgs {
+            lock_after: Some(7),
+            session_minutes: Some(10),
+            ..args
+        })
+        .expect("flags over the file");
+        assert_eq!(
+            (s.lock_after, s.session_minutes, s.url_valid_days),
+            (7, 10, 90),
+            "the flags win; the file's url_valid_days stays"
+        );
+    }
+
+    #[test]
+    fn the_new_flags_parse_from_the_command_line() {
+        use clap::Parser as _;
+        let cli = Cli::try_parse_from([
+            "webra2-mock",
+            "serve",
+            "--lock-after",
+            "9",
+            "--session-minutes",
+            "15",
+            "--url-valid-days",
+            "365",
+        ])
+        .expect("parses");
+        let Command::Serve(args) = cli.command;
+        let s = Settings::from_args(args).expect("valid");
+        assert_eq!(
+            (s.lock_after, s.session_minutes, s.url_valid_days),
+            (9, 15, 365)
+        );
+    }
+
+    #[test]
+    fn out_of_range_knobs_are_refused_naming_the_flag_the_variable_and_the_range() {
+        let refused = |args: ServeArgs| {
+            Settings::from_args(args)
+                .expect_err("must refuse")
+                .to_string()
+        };
+        for (args, names) in [
+            (
+                ServeArgs {
+                    lock_after: Some(0),
+                    ..ServeArgs::default()
+                },
+                ["--lock-after", "WEBRA2_LOCK_AFTER", "between 1 and 100"],
+            ),
+            (
+                ServeArgs {
+                    lock_after: Some(101),
+                    ..ServeArgs::default()
+                },
+                ["--lock-after", "WEBRA2_LOCK_AFTER", "between 1 and 100"],
+            ),
+            (
+                ServeArgs {
+                    session_minutes: Some(0),
+                    ..ServeArgs::default()
+                },
+                [
+                    "--session-minutes",
+                    "WEBRA2_SESSION_MINUTES",
+                    "between 1 and 1440",
+                ],
+            ),
+            (
+                ServeArgs {
+                    session_minutes: Some(-5),
+                    ..ServeArgs::default()
+                },
+                [
+                    "--session-minutes",
+                    "WEBRA2_SESSION_MINUTES",
+                    "between 1 and 1440",
+                ],
+            ),
+            (
+                ServeArgs {
+                    session_minutes: Some(1441),
+                    ..ServeArgs::default()
+                },
+                [
+                    "--session-minutes",
+                    "WEBRA2_SESSION_MINUTES",
+                    "between 1 and 1440",
+                ],
+            ),
+            (
+                ServeArgs {
+                    url_valid_days: Some(0),
+                    ..ServeArgs::default()
+                },
+                [
+                    "--url-valid-days",
+                    "WEBRA2_URL_VALID_DAYS",
+                    "between 1 and 365",
+                ],
+            ),
+            (
+                ServeArgs {
+                    url_valid_days: Some(366),
+                    ..ServeArgs::default()
+                },
+                [
+                    "--url-valid-days",
+                    "WEBRA2_URL_VALID_DAYS",
+                    "between 1 and 365",
+                ],
+            ),
+        ] {
+            let err = refused(args);
+            for name in names {
+                assert!(err.contains(name), "{name} missing from: {err}");
+            }
+        }
+        let edges = Settings::from_args(ServeArgs {
+            lock_after: Some(100),
+            session_minutes: Some(1440),
+            url_valid_days: Some(1),
+            ..ServeArgs::default()
+        });
+        assert!(edges.is_ok(), "the bounds themselves are allowed");
+    }
+
+    #[test]
+    fn an_out_of_range_value_in_the_config_file_is_refused_too() {
+        let (_dir, args) = with_file("session_minutes = 0\n");
+        let err = Settings::from_args(args).expect_err("must refuse");
+        assert!(err.to_string().contains("session_minutes"), "{err}");
+    }
+
+    #[test]
+    fn serve_help_lists_every_flag_as_a_config_key_and_a_variable_with_its_default() {
+        use clap::CommandFactory as _;
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve exists");
+        let help = config_file_help();
+        let mut keys = Vec::new();
+        for arg in serve.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "config" {
+                continue;
+            }
+            keys.push(id.to_string());
+            let line = help
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(id))
+                .unwrap_or_else(|| panic!("config key {id} missing from:\n{help}"));
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap_or_default();
+            assert!(
+                env.starts_with("WEBRA2_") && line.contains(env),
+                "{id}: its variable {env:?} is not on its line {line:?}"
+            );
+            assert!(
+                line.split_whitespace().count() >= 3,
+                "{id}: no default on {line:?}"
+            );
+        }
+        let listed = help
+            .lines()
+            .filter(|l| l.starts_with("  ") && l.contains(" WEBRA2_"))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|k| !k.starts_with("WEBRA2_"))
+            .count();
+        assert_eq!(listed, keys.len(), "the list names keys no flag has");
+        for key in ["lock_after", "session_minutes", "url_valid_days"] {
+            assert!(keys.iter().any(|k| k == key), "{key} is not a flag");
+        }
+        assert!(help.contains("WEBRA2_LOG "), "{help}");
     }
 }

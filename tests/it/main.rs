@@ -6,6 +6,7 @@ mod client_e2e;
 mod client_wiremock;
 mod harness;
 mod helpers;
+mod layering;
 mod lifecycle;
 mod protocol_versions;
 mod redact;

@@ -1,9 +1,9 @@
 //! The whole story from the administrator's preparation: prepare an enrollment,
 //! read the mail as the user does, then walk the issuance site.
 
-use crate::certs::{self, CertFormat};
+use crate::certs;
 use crate::http::{self, JSON_LIMIT};
-use crate::issue::{run_issue, IssueOptions};
+use crate::issue::{run_issue, Checks, IssueOptions};
 use crate::report::{Progress, Recorder, Report};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -11,8 +11,7 @@ use reqwest::header::ACCEPT;
 use std::path::PathBuf;
 use time::OffsetDateTime;
 use webra2_wire::{
-    EnrollmentCreated, KeySpec, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW,
-    SITE_TITLE_RENEW,
+    EnrollmentCreated, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW, SITE_TITLE_RENEW,
 };
 
 /// What `e2e` needs: the admin listener, the user to prepare, and the options of
@@ -37,22 +36,8 @@ pub struct E2eOptions {
     pub kind: Kind,
     /// The mail date to prepare with; `None` lets the service use its clock.
     pub mail_sent_at: Option<OffsetDateTime>,
-    /// The root's SHA-1 the user expects; `None` means the fixture root's.
-    pub expect_root_sha1: Option<String>,
-    /// The confirmation page; `None` takes the one the site names.
-    pub confirm_url: Option<String>,
-    /// The key to generate; `None` follows what the site shows.
-    pub key_type: Option<KeySpec>,
-    /// The format to download the certificate in.
-    pub format: CertFormat,
-    /// Take the PKCS#12 path (the site generates the key).
-    pub pkcs12: bool,
-    /// Install the root CA; `false` is the manual's appendix B.
-    pub install_root: bool,
-    /// A trust anchor for the confirmation site when the root is not installed.
-    pub site_ca: Option<PathBuf>,
-    /// Without an installed root, fail (instead of skip) the certification path check.
-    pub require_path: bool,
+    /// How the site is walked and checked.
+    pub checks: Checks,
     /// For a renewal: ask the service to revoke the renewed certificate on issuance.
     pub revoke_previous: bool,
 }
@@ -70,14 +55,7 @@ impl E2eOptions {
             store_dir: None,
             kind: Kind::New,
             mail_sent_at: None,
-            expect_root_sha1: None,
-            confirm_url: None,
-            key_type: None,
-            format: CertFormat::default(),
-            pkcs12: false,
-            install_root: true,
-            site_ca: None,
-            require_path: false,
+            checks: Checks::default(),
             revoke_previous: false,
         }
     }
@@ -93,12 +71,7 @@ impl std::fmt::Debug for E2eOptions {
             .field("store_dir", &self.store_dir)
             .field("kind", &self.kind)
             .field("mail_sent_at", &self.mail_sent_at)
-            .field("key_type", &self.key_type)
-            .field("format", &self.format)
-            .field("pkcs12", &self.pkcs12)
-            .field("install_root", &self.install_root)
-            .field("site_ca", &self.site_ca)
-            .field("require_path", &self.require_path)
+            .field("checks", &self.checks)
             .field("revoke_previous", &self.revoke_previous)
             .finish_non_exhaustive()
     }
@@ -135,7 +108,7 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
     let auth_password = opts.auth_password.clone().unwrap_or_else(|| random_hex(12));
     let pin = opts.pin.clone().unwrap_or_else(|| random_hex(4));
 
-    if let Some(given) = &opts.expect_root_sha1 {
+    if let Some(given) = &opts.checks.expect_root_sha1 {
         // Checked before preparing anything, so a typo costs no enrollment.
         if let Err(e) = certs::normalize_sha1(given) {
             rec.fail(
@@ -162,14 +135,7 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         store_dir,
         user_id: Some(opts.user_id.clone()),
         mail_sent_at: Some(mail.sent_at),
-        expect_root_sha1: opts.expect_root_sha1.clone(),
-        confirm_url: opts.confirm_url.clone(),
-        key_type: opts.key_type,
-        format: opts.format,
-        pkcs12: opts.pkcs12,
-        install_root: opts.install_root,
-        site_ca: opts.site_ca.clone(),
-        require_path: opts.require_path,
+        checks: opts.checks.clone(),
         // The preparation's own step 0-3 has checked the site already.
         expect_kind: None,
         previous_serial,

@@ -19,22 +19,10 @@ pub(crate) const ISSUER_CN: &str = "NEC Certification Authority";
 /// The subject CN of the request when no user id is known.
 const DEFAULT_CN: &str = "webra2-client";
 
-/// What `issue` needs: the one-time URL and the user's secrets, where to install,
-/// and what to check against.
-#[derive(Clone)]
-pub struct IssueOptions {
-    /// The one-time URL from the mail (`.../issue/{token}`).
-    pub url: String,
-    /// The 認証情報パスワード.
-    pub auth_password: String,
-    /// The PIN that protects the stored private key.
-    pub pin: String,
-    /// The certificate store directory.
-    pub store_dir: PathBuf,
-    /// The user id the certificate must be issued to (check A); `None` skips it.
-    pub user_id: Option<String>,
-    /// When the issuance mail was sent (check D); `None` skips it.
-    pub mail_sent_at: Option<OffsetDateTime>,
+/// How the issuance site is walked and what is checked against: the choices
+/// and expectations `issue` and `e2e` share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checks {
     /// The root's SHA-1 the user expects; `None` means the fixture root's.
     pub expect_root_sha1: Option<String>,
     /// The confirmation page; `None` takes the one the site names.
@@ -53,6 +41,42 @@ pub struct IssueOptions {
     pub site_ca: Option<PathBuf>,
     /// Without an installed root, fail (instead of skip) the certification path check.
     pub require_path: bool,
+}
+
+impl Default for Checks {
+    /// The manual's way: the key the site shows, PEM, root installed, path checked.
+    fn default() -> Self {
+        Self {
+            expect_root_sha1: None,
+            confirm_url: None,
+            key_type: None,
+            format: CertFormat::default(),
+            pkcs12: false,
+            install_root: true,
+            site_ca: None,
+            require_path: false,
+        }
+    }
+}
+
+/// What `issue` needs: the one-time URL and the user's secrets, where to install,
+/// and what to check against.
+#[derive(Clone)]
+pub struct IssueOptions {
+    /// The one-time URL from the mail (`.../issue/{token}`).
+    pub url: String,
+    /// The 認証情報パスワード.
+    pub auth_password: String,
+    /// The PIN that protects the stored private key.
+    pub pin: String,
+    /// The certificate store directory.
+    pub store_dir: PathBuf,
+    /// The user id the certificate must be issued to (check A); `None` skips it.
+    pub user_id: Option<String>,
+    /// When the issuance mail was sent (check D); `None` skips it.
+    pub mail_sent_at: Option<OffsetDateTime>,
+    /// How the site is walked and checked.
+    pub checks: Checks,
     /// Check the site's title first: 証明書発行サイト (`new`) or 証明書更新サイト (`renew`).
     pub expect_kind: Option<Kind>,
     /// The serial of the certificate this issuance replaces (a renewal's, from its mail).
@@ -74,14 +98,7 @@ impl IssueOptions {
             store_dir: store_dir.into(),
             user_id: None,
             mail_sent_at: None,
-            expect_root_sha1: None,
-            confirm_url: None,
-            key_type: None,
-            format: CertFormat::default(),
-            pkcs12: false,
-            install_root: true,
-            site_ca: None,
-            require_path: false,
+            checks: Checks::default(),
             expect_kind: None,
             previous_serial: None,
         }
@@ -96,14 +113,7 @@ impl std::fmt::Debug for IssueOptions {
             .field("store_dir", &self.store_dir)
             .field("user_id", &self.user_id)
             .field("mail_sent_at", &self.mail_sent_at)
-            .field("expect_root_sha1", &self.expect_root_sha1)
-            .field("confirm_url", &self.confirm_url)
-            .field("key_type", &self.key_type)
-            .field("format", &self.format)
-            .field("pkcs12", &self.pkcs12)
-            .field("install_root", &self.install_root)
-            .field("site_ca", &self.site_ca)
-            .field("require_path", &self.require_path)
+            .field("checks", &self.checks)
             .field("expect_kind", &self.expect_kind)
             .field("previous_serial", &self.previous_serial)
             .finish_non_exhaustive()
@@ -164,7 +174,7 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     let Some(auth) = step_auth(opts, rec, &client, &base).await else {
         return;
     };
-    let requested = if opts.pkcs12 {
+    let requested = if opts.checks.pkcs12 {
         step_pkcs12(opts, rec, &client, &base, &auth).await
     } else {
         step_key_and_csr(opts, rec, &client, &base, &auth).await
@@ -446,7 +456,7 @@ async fn step_key_and_csr(
     auth: &AuthResponse,
 ) -> Option<Requested> {
     rec.begin();
-    let spec = match choose_key(opts.key_type, auth) {
+    let spec = match choose_key(opts.checks.key_type, auth) {
         Ok(s) => s,
         Err(reason) => {
             rec.fail("2", "鍵生成", reason);
@@ -534,7 +544,7 @@ async fn step_install(
     req: &Requested,
 ) -> Option<(Option<CertInfo>, CertInfo)> {
     rec.begin();
-    let root = if opts.install_root {
+    let root = if opts.checks.install_root {
         let root = fetch_root(opts, rec, client, base, &req.issued)
             .await
             .and_then(|(root, sha1)| match &req.p12 {
@@ -629,6 +639,7 @@ async fn step_install(
 /// The fingerprint the user expects, as 40 upper-case hex digits.
 fn expected_root_sha1(opts: &IssueOptions) -> Result<String, String> {
     let given = opts
+        .checks
         .expect_root_sha1
         .as_deref()
         .unwrap_or_else(|| certs::fixture_root_sha1());
@@ -696,8 +707,8 @@ async fn fetch_leaf(
     url.query_pairs_mut()
         .clear()
         .extend_pairs(others)
-        .append_pair("format", opts.format.as_str());
-    let accept = match opts.format {
+        .append_pair("format", opts.checks.format.as_str());
+    let accept = match opts.checks.format {
         CertFormat::Pem => "application/x-pem-file",
         CertFormat::Der => "application/pkix-cert",
         CertFormat::P7c => "application/pkcs7-mime",
@@ -850,7 +861,7 @@ fn step_checks(
                 )
             });
         }
-        None if opts.require_path => rec.fail("3-E", "証明のパス", NO_ROOT),
+        None if opts.checks.require_path => rec.fail("3-E", "証明のパス", NO_ROOT),
         None => rec.skip("3-E", "証明のパス", NO_ROOT),
     }
 
@@ -912,7 +923,7 @@ async fn step_confirm(
     };
 
     rec.begin();
-    if root.is_none() && opts.site_ca.is_none() {
+    if root.is_none() && opts.checks.site_ca.is_none() {
         rec.skip(
             "4",
             "証明書確認ページ",
@@ -936,6 +947,7 @@ async fn confirm(
     key: &ClientKey,
 ) -> Result<Confirmation, String> {
     let given = opts
+        .checks
         .confirm_url
         .as_deref()
         .or(req.issued.confirm_url.as_deref())
@@ -944,7 +956,7 @@ async fn confirm(
         })?;
     let url = resolve(base, given)?;
     // Present what is in the store, not what is in memory: that is what the user has.
-    let installed_root = match (root, &opts.site_ca) {
+    let installed_root = match (root, &opts.checks.site_ca) {
         (Some(root), _) => store::read(&store::root_path(
             &opts.store_dir,
             &webra2_wire::serial_hex(&certs::sha1(&root.der)),

@@ -4,13 +4,14 @@
 //!
 //! A team records one against its CA build (`webra2-client e2e --transcript
 //! FILE`) and compares it with the one it keeps: a changed path, status, media
-//! type or JSON field shows up as a diff.
+//! type or JSON field shows up as a diff. This file says what one exchange
+//! is and how it is redacted; the sink that collects them during a run is
+//! `Recording`, beside the other progress sinks in `report.rs`.
 
-use crate::report::{Progress, Step};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// One request and its answer, redacted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,51 +62,9 @@ impl Exchange {
     }
 }
 
-/// A [`Progress`] that records every exchange and passes everything on.
-pub struct Recording<'a> {
-    inner: &'a dyn Progress,
-    exchanges: Mutex<Vec<Exchange>>,
-}
-
-impl<'a> Recording<'a> {
-    /// Records while forwarding steps and notes to `inner`.
-    pub fn new(inner: &'a dyn Progress) -> Self {
-        Self {
-            inner,
-            exchanges: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The exchanges so far, in order.
-    pub fn exchanges(&self) -> Vec<Exchange> {
-        self.exchanges
-            .lock()
-            .map(|e| e.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    /// The transcript as pretty JSON, the form `--transcript` writes.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&self.exchanges()).unwrap_or_else(|_| "[]".into()) + "\n"
-    }
-}
-
-impl Progress for Recording<'_> {
-    fn step(&self, s: &Step) {
-        self.inner.step(s);
-    }
-
-    fn note(&self, msg: &str) {
-        self.inner.note(msg);
-    }
-
-    fn exchange(&self, exchange: &Exchange) {
-        match self.exchanges.lock() {
-            Ok(mut e) => e.push(exchange.clone()),
-            Err(poisoned) => poisoned.into_inner().push(exchange.clone()),
-        }
-        self.inner.exchange(exchange);
-    }
+/// A list of exchanges as pretty JSON, the form `--transcript` writes.
+pub(crate) fn to_json(exchanges: &[Exchange]) -> String {
+    serde_json::to_string_pretty(exchanges).unwrap_or_else(|_| "[]".into()) + "\n"
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {

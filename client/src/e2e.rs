@@ -5,13 +5,15 @@ use crate::certs;
 use crate::http::{self, JSON_LIMIT};
 use crate::issue::{run_issue, Checks, IssueOptions};
 use crate::report::{Progress, Recorder, Report};
+use crate::ClientError;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use reqwest::header::ACCEPT;
 use std::path::PathBuf;
 use time::OffsetDateTime;
 use webra2_wire::{
-    EnrollmentCreated, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW, SITE_TITLE_RENEW,
+    paths, EnrollmentCreated, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW,
+    SITE_TITLE_RENEW,
 };
 
 /// What `e2e` needs: the admin listener, the user to prepare, and the options of
@@ -172,10 +174,10 @@ async fn prepare_and_read_mail(
         url_valid_days: None,
         revoke_previous: opts.revoke_previous,
     };
-    let url = format!("{admin}/admin/enrollments");
+    let url = format!("{admin}{}", paths::ADMIN_ENROLLMENTS);
     let created = http::send(
         rec.progress(),
-        "POST /admin/enrollments",
+        &format!("POST {}", paths::ADMIN_ENROLLMENTS),
         || {
             with_token(client.post(&url))
                 .header(ACCEPT, "application/json")
@@ -190,11 +192,11 @@ async fn prepare_and_read_mail(
         if c.kind == opts.kind {
             Ok(c)
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "asked for kind {}, prepared {}",
                 opts.kind.as_str(),
                 c.kind.as_str()
-            ))
+            )))
         }
     });
     let created = rec.outcome("0-1", "発行準備", created, |c| {
@@ -209,10 +211,10 @@ async fn prepare_and_read_mail(
     })?;
 
     rec.begin();
-    let url = format!("{admin}/admin/mails");
+    let url = format!("{admin}{}", paths::ADMIN_MAILS);
     let mail = http::send(
         rec.progress(),
-        "GET /admin/mails",
+        &format!("GET {}", paths::ADMIN_MAILS),
         || {
             with_token(client.get(&url))
                 .query(&[("to", email)])
@@ -226,7 +228,9 @@ async fn prepare_and_read_mail(
     .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
     .and_then(|mail| {
         if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
-            Err("the renewal mail does not name the serial of the certificate it renews".to_owned())
+            Err(ClientError::Step(
+                "the renewal mail does not name the serial of the certificate it renews".to_owned(),
+            ))
         } else {
             Ok(mail)
         }
@@ -266,10 +270,10 @@ async fn prepare_and_read_mail(
         if site.site_title == want && site.step == 1 {
             Ok(site)
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "the page is {:?} step {}, expected {want:?} step 1",
                 site.site_title, site.step
-            ))
+            )))
         }
     });
     rec.outcome("0-3", "サイト", site, |s| {
@@ -286,28 +290,28 @@ fn check_mail(
     user_id: &str,
     auth_password: &str,
     created: &EnrollmentCreated,
-) -> Result<Mail, String> {
-    let mail = mails
-        .into_iter()
-        .next()
-        .ok_or_else(|| format!("no mail to {email} in the outbox"))?;
+) -> Result<Mail, ClientError> {
+    let fail = |reason: String| Err(ClientError::Step(reason));
+    let Some(mail) = mails.into_iter().next() else {
+        return fail(format!("no mail to {email} in the outbox"));
+    };
     if !mail.to.eq_ignore_ascii_case(email) {
-        return Err(format!("the newest mail is to {}, not {email}", mail.to));
+        return fail(format!("the newest mail is to {}, not {email}", mail.to));
     }
     if mail.one_time_url != created.one_time_url {
-        return Err(format!(
+        return fail(format!(
             "the newest mail carries {}, not the URL the preparation returned ({})",
             mail.one_time_url, created.one_time_url
         ));
     }
     if !mail.body.contains(&mail.one_time_url) {
-        return Err("the mail body does not show the one-time URL".to_owned());
+        return fail("the mail body does not show the one-time URL".to_owned());
     }
     if !mail.body.contains(user_id) {
-        return Err(format!("the mail body does not name the user id {user_id}"));
+        return fail(format!("the mail body does not name the user id {user_id}"));
     }
     if mail.body.contains(auth_password) || mail.subject.contains(auth_password) {
-        return Err("the mail carries the auth password".to_owned());
+        return fail("the mail carries the auth password".to_owned());
     }
     Ok(mail)
 }

@@ -256,12 +256,12 @@ impl<'p> Recorder<'p> {
         self.record(id, title, Status::Skip, detail);
     }
 
-    /// Records PASS or FAIL from a result.
-    pub(crate) fn outcome<T>(
+    /// Records PASS or FAIL from a result; a failure's detail is its error's text.
+    pub(crate) fn outcome<T, E: fmt::Display>(
         &mut self,
         id: &str,
         title: &str,
-        result: Result<T, String>,
+        result: Result<T, E>,
         detail: impl FnOnce(&T) -> String,
     ) -> Option<T> {
         match result {
@@ -271,7 +271,7 @@ impl<'p> Recorder<'p> {
                 Some(value)
             }
             Err(reason) => {
-                self.fail(id, title, reason);
+                self.fail(id, title, reason.to_string());
                 None
             }
         }

@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
+use webra2_wire::paths;
 
 /// One request and its answer, redacted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +74,22 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("a valid constant pattern"))
 }
 
-/// `http://host:port/issue/TOKEN/auth?x=y` → `/issue/{token}/auth?x=y`.
+/// The routes with a parameter, named in transcripts by their template.
+const TEMPLATES: [&str; 10] = [
+    paths::ISSUE,
+    paths::ISSUE_AUTH,
+    paths::ISSUE_CSR,
+    paths::ISSUE_PKCS12,
+    paths::ISSUE_CERTIFICATE,
+    paths::ISSUE_STEP3,
+    paths::STATIC_FILE,
+    paths::ADMIN_ENROLLMENT,
+    paths::ADMIN_CERTIFICATE,
+    paths::ADMIN_REVOKE,
+];
+
+/// `http://host:port/issue/TOKEN/auth?x=y` → `/issue/{token}/auth?x=y`: the
+/// route's template from `webra2_wire::paths`, else the path, redacted.
 fn path_template(url: &str) -> String {
     let without_origin = match url.find("://") {
         Some(i) => {
@@ -86,23 +102,27 @@ fn path_template(url: &str) -> String {
         Some((p, q)) => (p, Some(q)),
         None => (without_origin, None),
     };
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut out = Vec::with_capacity(segments.len());
-    for (i, seg) in segments.iter().enumerate() {
-        let prev = if i > 0 { segments[i - 1] } else { "" };
-        out.push(match prev {
-            "issue" => "{token}",
-            "enrollments" => "{id}",
-            "certificates" => "{serial}",
-            _ => seg,
-        });
-    }
-    let mut template = out.join("/");
+    let mut template = match TEMPLATES.iter().find(|t| fits(t, path)) {
+        Some(t) => (*t).to_owned(),
+        None => redact_text(path),
+    };
     if let Some(q) = query {
         template.push('?');
         template.push_str(&redact_text(q));
     }
     template
+}
+
+/// Whether `path` is an instance of `template` (`{...}` segments match any one segment).
+fn fits(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts == ps || (ts.starts_with('{') && !ps.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// JSON bodies are redacted field by field; anything else is described.
@@ -225,6 +245,15 @@ mod tests {
             "/admin/certificates/{serial}/revoke"
         );
         assert_eq!(path_template("http://h:1/ca/root.crt"), "/ca/root.crt");
+        assert_eq!(
+            path_template("http://h:1/admin/certificates?user_id=U0001"),
+            "/admin/certificates?user_id=U0001"
+        );
+        assert_eq!(
+            path_template("http://h:1/issue/AbC_dEf-0123456789xyz/elsewhere"),
+            "/issue/[token]/elsewhere",
+            "an unknown route keeps no token"
+        );
     }
 
     #[test]

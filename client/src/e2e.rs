@@ -1,17 +1,18 @@
 //! The whole story from the administrator's preparation: prepare an enrollment,
 //! read the mail as the user does, then walk the issuance site.
 
-use crate::certs::{self, CertFormat};
+use crate::certs;
 use crate::http::{self, JSON_LIMIT};
-use crate::issue::{run_issue, IssueOptions};
+use crate::issue::{run_issue, Checks, IssueOptions};
 use crate::report::{Progress, Recorder, Report};
+use crate::ClientError;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use reqwest::header::ACCEPT;
 use std::path::PathBuf;
 use time::OffsetDateTime;
 use webra2_wire::{
-    EnrollmentCreated, KeySpec, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW,
+    paths, EnrollmentCreated, Kind, Mail, PrepareEnrollment, SiteInfo, SITE_TITLE_NEW,
     SITE_TITLE_RENEW,
 };
 
@@ -37,22 +38,8 @@ pub struct E2eOptions {
     pub kind: Kind,
     /// The mail date to prepare with; `None` lets the service use its clock.
     pub mail_sent_at: Option<OffsetDateTime>,
-    /// The root's SHA-1 the user expects; `None` means the fixture root's.
-    pub expect_root_sha1: Option<String>,
-    /// The confirmation page; `None` takes the one the site names.
-    pub confirm_url: Option<String>,
-    /// The key to generate; `None` follows what the site shows.
-    pub key_type: Option<KeySpec>,
-    /// The format to download the certificate in.
-    pub format: CertFormat,
-    /// Take the PKCS#12 path (the site generates the key).
-    pub pkcs12: bool,
-    /// Install the root CA; `false` is the manual's appendix B.
-    pub install_root: bool,
-    /// A trust anchor for the confirmation site when the root is not installed.
-    pub site_ca: Option<PathBuf>,
-    /// Without an installed root, fail (instead of skip) the certification path check.
-    pub require_path: bool,
+    /// How the site is walked and checked.
+    pub checks: Checks,
     /// For a renewal: ask the service to revoke the renewed certificate on issuance.
     pub revoke_previous: bool,
 }
@@ -70,14 +57,7 @@ impl E2eOptions {
             store_dir: None,
             kind: Kind::New,
             mail_sent_at: None,
-            expect_root_sha1: None,
-            confirm_url: None,
-            key_type: None,
-            format: CertFormat::default(),
-            pkcs12: false,
-            install_root: true,
-            site_ca: None,
-            require_path: false,
+            checks: Checks::default(),
             revoke_previous: false,
         }
     }
@@ -93,12 +73,7 @@ impl std::fmt::Debug for E2eOptions {
             .field("store_dir", &self.store_dir)
             .field("kind", &self.kind)
             .field("mail_sent_at", &self.mail_sent_at)
-            .field("key_type", &self.key_type)
-            .field("format", &self.format)
-            .field("pkcs12", &self.pkcs12)
-            .field("install_root", &self.install_root)
-            .field("site_ca", &self.site_ca)
-            .field("require_path", &self.require_path)
+            .field("checks", &self.checks)
             .field("revoke_previous", &self.revoke_previous)
             .finish_non_exhaustive()
     }
@@ -135,7 +110,7 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
     let auth_password = opts.auth_password.clone().unwrap_or_else(|| random_hex(12));
     let pin = opts.pin.clone().unwrap_or_else(|| random_hex(4));
 
-    if let Some(given) = &opts.expect_root_sha1 {
+    if let Some(given) = &opts.checks.expect_root_sha1 {
         // Checked before preparing anything, so a typo costs no enrollment.
         if let Err(e) = certs::normalize_sha1(given) {
             rec.fail(
@@ -162,14 +137,7 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         store_dir,
         user_id: Some(opts.user_id.clone()),
         mail_sent_at: Some(mail.sent_at),
-        expect_root_sha1: opts.expect_root_sha1.clone(),
-        confirm_url: opts.confirm_url.clone(),
-        key_type: opts.key_type,
-        format: opts.format,
-        pkcs12: opts.pkcs12,
-        install_root: opts.install_root,
-        site_ca: opts.site_ca.clone(),
-        require_path: opts.require_path,
+        checks: opts.checks.clone(),
         // The preparation's own step 0-3 has checked the site already.
         expect_kind: None,
         previous_serial,
@@ -206,10 +174,10 @@ async fn prepare_and_read_mail(
         url_valid_days: None,
         revoke_previous: opts.revoke_previous,
     };
-    let url = format!("{admin}/admin/enrollments");
+    let url = format!("{admin}{}", paths::ADMIN_ENROLLMENTS);
     let created = http::send(
         rec.progress(),
-        "POST /admin/enrollments",
+        &format!("POST {}", paths::ADMIN_ENROLLMENTS),
         || {
             with_token(client.post(&url))
                 .header(ACCEPT, "application/json")
@@ -224,11 +192,11 @@ async fn prepare_and_read_mail(
         if c.kind == opts.kind {
             Ok(c)
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "asked for kind {}, prepared {}",
                 opts.kind.as_str(),
                 c.kind.as_str()
-            ))
+            )))
         }
     });
     let created = rec.outcome("0-1", "発行準備", created, |c| {
@@ -243,10 +211,10 @@ async fn prepare_and_read_mail(
     })?;
 
     rec.begin();
-    let url = format!("{admin}/admin/mails");
+    let url = format!("{admin}{}", paths::ADMIN_MAILS);
     let mail = http::send(
         rec.progress(),
-        "GET /admin/mails",
+        &format!("GET {}", paths::ADMIN_MAILS),
         || {
             with_token(client.get(&url))
                 .query(&[("to", email)])
@@ -260,7 +228,9 @@ async fn prepare_and_read_mail(
     .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
     .and_then(|mail| {
         if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
-            Err("the renewal mail does not name the serial of the certificate it renews".to_owned())
+            Err(ClientError::Step(
+                "the renewal mail does not name the serial of the certificate it renews".to_owned(),
+            ))
         } else {
             Ok(mail)
         }
@@ -300,10 +270,10 @@ async fn prepare_and_read_mail(
         if site.site_title == want && site.step == 1 {
             Ok(site)
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "the page is {:?} step {}, expected {want:?} step 1",
                 site.site_title, site.step
-            ))
+            )))
         }
     });
     rec.outcome("0-3", "サイト", site, |s| {
@@ -320,28 +290,28 @@ fn check_mail(
     user_id: &str,
     auth_password: &str,
     created: &EnrollmentCreated,
-) -> Result<Mail, String> {
-    let mail = mails
-        .into_iter()
-        .next()
-        .ok_or_else(|| format!("no mail to {email} in the outbox"))?;
+) -> Result<Mail, ClientError> {
+    let fail = |reason: String| Err(ClientError::Step(reason));
+    let Some(mail) = mails.into_iter().next() else {
+        return fail(format!("no mail to {email} in the outbox"));
+    };
     if !mail.to.eq_ignore_ascii_case(email) {
-        return Err(format!("the newest mail is to {}, not {email}", mail.to));
+        return fail(format!("the newest mail is to {}, not {email}", mail.to));
     }
     if mail.one_time_url != created.one_time_url {
-        return Err(format!(
+        return fail(format!(
             "the newest mail carries {}, not the URL the preparation returned ({})",
             mail.one_time_url, created.one_time_url
         ));
     }
     if !mail.body.contains(&mail.one_time_url) {
-        return Err("the mail body does not show the one-time URL".to_owned());
+        return fail("the mail body does not show the one-time URL".to_owned());
     }
     if !mail.body.contains(user_id) {
-        return Err(format!("the mail body does not name the user id {user_id}"));
+        return fail(format!("the mail body does not name the user id {user_id}"));
     }
     if mail.body.contains(auth_password) || mail.subject.contains(auth_password) {
-        return Err("the mail carries the auth password".to_owned());
+        return fail("the mail carries the auth password".to_owned());
     }
     Ok(mail)
 }

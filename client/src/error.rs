@@ -27,6 +27,11 @@ pub enum ClientError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A step of the manual failed: the service answered what the manual says it
+    /// must not (or nothing readable), or what the user holds does not match it.
+    /// The message is the step's FAIL detail.
+    #[error("{0}")]
+    Step(String),
     /// An argument is malformed.
     #[error("invalid argument: {0}")]
     Argument(String),

@@ -56,29 +56,29 @@ pub(crate) struct Body {
 
 impl Body {
     /// Fails unless the media type is one of `types`.
-    pub(crate) fn expect_type(&self, types: &[&str]) -> Result<(), String> {
+    pub(crate) fn expect_type(&self, types: &[&str]) -> Result<(), ClientError> {
         if types.iter().any(|t| *t == self.content_type) {
             Ok(())
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "unexpected content type {:?} (expected {}); body starts: {}",
                 self.content_type,
                 types.join(" or "),
                 quote(&self.bytes)
-            ))
+            )))
         }
     }
 
     /// Parses a JSON body as `T`, saying clearly when it is truncated or invalid.
-    pub(crate) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, String> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, ClientError> {
         self.expect_type(&["application/json"])?;
         serde_json::from_slice(&self.bytes).map_err(|e| {
             let kind = if e.is_eof() { "truncated" } else { "invalid" };
-            format!(
+            ClientError::Step(format!(
                 "{what}: the JSON body is {kind} ({e}; {} bytes): {}",
                 self.bytes.len(),
                 quote(&self.bytes)
-            )
+            ))
         })
     }
 }
@@ -91,20 +91,19 @@ pub(crate) async fn send(
     make: impl Fn() -> reqwest::RequestBuilder,
     expect: &[u16],
     limit: usize,
-) -> Result<Body, String> {
+) -> Result<Body, ClientError> {
     let mut waited = Duration::ZERO;
     let mut backoff = FIRST_BACKOFF;
     let mut tries = 0;
     loop {
         tries += 1;
         let (client, request) = make().build_split();
-        let request = request
-            .map_err(|e| format!("{what}: cannot build the request: {}", error_chain(&e)))?;
+        let request = request.map_err(|e| http_error(what, "cannot build the request", &e))?;
         let sent = Sent::of(&request);
         let response = client
             .execute(request)
             .await
-            .map_err(|e| format!("{what}: request failed: {}", error_chain(&e)))?;
+            .map_err(|e| http_error(what, "request failed", &e))?;
         let status = response.status().as_u16();
         if status == 503 || status == 429 {
             let wait = retry_after(&response).unwrap_or(backoff);
@@ -124,18 +123,21 @@ pub(crate) async fn send(
             }
             let body = read(response, what, limit).await?;
             sent.record(progress, body.status, &body.content_type, &body.bytes);
-            return Err(format!(
+            return Err(ClientError::Http(format!(
                 "{what}: gave up after {tries} tries ({:.1} s waited): {}",
                 waited.as_secs_f64(),
                 describe_error(&body)
-            ));
+            )));
         }
         let body = read(response, what, limit).await?;
         sent.record(progress, body.status, &body.content_type, &body.bytes);
         if expect.contains(&body.status) {
             return Ok(body);
         }
-        return Err(format!("{what}: {}", describe_error(&body)));
+        return Err(ClientError::Http(format!(
+            "{what}: {}",
+            describe_error(&body)
+        )));
     }
 }
 
@@ -195,7 +197,11 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.
-async fn read(mut response: reqwest::Response, what: &str, limit: usize) -> Result<Body, String> {
+async fn read(
+    mut response: reqwest::Response,
+    what: &str,
+    limit: usize,
+) -> Result<Body, ClientError> {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -211,9 +217,9 @@ async fn read(mut response: reqwest::Response, what: &str, limit: usize) -> Resu
     let headers = response.headers().clone();
     if let Some(len) = response.content_length() {
         if len > limit as u64 {
-            return Err(format!(
+            return Err(ClientError::Http(format!(
                 "{what}: HTTP {status}, body of {len} bytes is over the {limit}-byte limit"
-            ));
+            )));
         }
     }
     let mut bytes = Vec::new();
@@ -221,19 +227,19 @@ async fn read(mut response: reqwest::Response, what: &str, limit: usize) -> Resu
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if bytes.len() + chunk.len() > limit {
-                    return Err(format!(
+                    return Err(ClientError::Http(format!(
                         "{what}: HTTP {status}, body is over the {limit}-byte limit"
-                    ));
+                    )));
                 }
                 bytes.extend_from_slice(&chunk);
             }
             Ok(None) => break,
             Err(e) => {
-                return Err(format!(
+                return Err(ClientError::Http(format!(
                     "{what}: HTTP {status}, body truncated or unreadable after {} bytes: {}",
                     bytes.len(),
                     error_chain(&e)
-                ))
+                )))
             }
         }
     }
@@ -321,6 +327,11 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
     }
 }
 
+/// `what: how: the error and its sources`, as one HTTP error.
+fn http_error(what: &str, how: &str, e: &dyn std::error::Error) -> ClientError {
+    ClientError::Http(format!("{what}: {how}: {}", error_chain(e)))
+}
+
 /// An error and its sources on one line (reqwest hides the useful part in them).
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut line = e.to_string();
@@ -375,7 +386,8 @@ mod tests {
         let b = body(200, "application/json", br#"{"session":"abc","csp":"#);
         let err = b
             .json::<webra2_wire::AuthResponse>("auth")
-            .expect_err("half a JSON document does not parse");
+            .expect_err("half a JSON document does not parse")
+            .to_string();
         assert!(err.contains("truncated"), "{err}");
     }
 

@@ -3,14 +3,14 @@
 use crate::certs::{self, CertFormat, CertInfo};
 use crate::http::{self, CERT_LIMIT, JSON_LIMIT};
 use crate::report::{Progress, Recorder, Report};
-use crate::{store, tls, ClientKey};
+use crate::{store, tls, ClientError, ClientKey};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
 use std::path::PathBuf;
 use std::time::Duration;
 use time::OffsetDateTime;
 use webra2_wire::{
-    AuthRequest, AuthResponse, Confirmation, Issued, KeySpec, Kind, Pkcs12Request, SiteInfo,
+    paths, AuthRequest, AuthResponse, Confirmation, Issued, KeySpec, Kind, Pkcs12Request, SiteInfo,
     HEADER_CONFIRM_URL, HEADER_SERIAL, SITE_TITLE_NEW, SITE_TITLE_RENEW,
 };
 
@@ -19,22 +19,10 @@ pub(crate) const ISSUER_CN: &str = "NEC Certification Authority";
 /// The subject CN of the request when no user id is known.
 const DEFAULT_CN: &str = "webra2-client";
 
-/// What `issue` needs: the one-time URL and the user's secrets, where to install,
-/// and what to check against.
-#[derive(Clone)]
-pub struct IssueOptions {
-    /// The one-time URL from the mail (`.../issue/{token}`).
-    pub url: String,
-    /// The 認証情報パスワード.
-    pub auth_password: String,
-    /// The PIN that protects the stored private key.
-    pub pin: String,
-    /// The certificate store directory.
-    pub store_dir: PathBuf,
-    /// The user id the certificate must be issued to (check A); `None` skips it.
-    pub user_id: Option<String>,
-    /// When the issuance mail was sent (check D); `None` skips it.
-    pub mail_sent_at: Option<OffsetDateTime>,
+/// How the issuance site is walked and what is checked against: the choices
+/// and expectations `issue` and `e2e` share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checks {
     /// The root's SHA-1 the user expects; `None` means the fixture root's.
     pub expect_root_sha1: Option<String>,
     /// The confirmation page; `None` takes the one the site names.
@@ -53,6 +41,42 @@ pub struct IssueOptions {
     pub site_ca: Option<PathBuf>,
     /// Without an installed root, fail (instead of skip) the certification path check.
     pub require_path: bool,
+}
+
+impl Default for Checks {
+    /// The manual's way: the key the site shows, PEM, root installed, path checked.
+    fn default() -> Self {
+        Self {
+            expect_root_sha1: None,
+            confirm_url: None,
+            key_type: None,
+            format: CertFormat::default(),
+            pkcs12: false,
+            install_root: true,
+            site_ca: None,
+            require_path: false,
+        }
+    }
+}
+
+/// What `issue` needs: the one-time URL and the user's secrets, where to install,
+/// and what to check against.
+#[derive(Clone)]
+pub struct IssueOptions {
+    /// The one-time URL from the mail (`.../issue/{token}`).
+    pub url: String,
+    /// The 認証情報パスワード.
+    pub auth_password: String,
+    /// The PIN that protects the stored private key.
+    pub pin: String,
+    /// The certificate store directory.
+    pub store_dir: PathBuf,
+    /// The user id the certificate must be issued to (check A); `None` skips it.
+    pub user_id: Option<String>,
+    /// When the issuance mail was sent (check D); `None` skips it.
+    pub mail_sent_at: Option<OffsetDateTime>,
+    /// How the site is walked and checked.
+    pub checks: Checks,
     /// Check the site's title first: 証明書発行サイト (`new`) or 証明書更新サイト (`renew`).
     pub expect_kind: Option<Kind>,
     /// The serial of the certificate this issuance replaces (a renewal's, from its mail).
@@ -74,14 +98,7 @@ impl IssueOptions {
             store_dir: store_dir.into(),
             user_id: None,
             mail_sent_at: None,
-            expect_root_sha1: None,
-            confirm_url: None,
-            key_type: None,
-            format: CertFormat::default(),
-            pkcs12: false,
-            install_root: true,
-            site_ca: None,
-            require_path: false,
+            checks: Checks::default(),
             expect_kind: None,
             previous_serial: None,
         }
@@ -96,14 +113,7 @@ impl std::fmt::Debug for IssueOptions {
             .field("store_dir", &self.store_dir)
             .field("user_id", &self.user_id)
             .field("mail_sent_at", &self.mail_sent_at)
-            .field("expect_root_sha1", &self.expect_root_sha1)
-            .field("confirm_url", &self.confirm_url)
-            .field("key_type", &self.key_type)
-            .field("format", &self.format)
-            .field("pkcs12", &self.pkcs12)
-            .field("install_root", &self.install_root)
-            .field("site_ca", &self.site_ca)
-            .field("require_path", &self.require_path)
+            .field("checks", &self.checks)
             .field("expect_kind", &self.expect_kind)
             .field("previous_serial", &self.previous_serial)
             .finish_non_exhaustive()
@@ -139,7 +149,7 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     rec.report.previous_serial.clone_from(&opts.previous_serial);
     // A one-time URL is used up by Step 2: a typo in the fingerprint must not cost it.
     if let Err(e) = expected_root_sha1(opts) {
-        rec.fail("3-1", "ルートCA証明書 fingerprint", e);
+        rec.fail("3-1", "ルートCA証明書 fingerprint", e.to_string());
         return;
     }
     let client = match http::plain_client() {
@@ -149,49 +159,53 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
             return;
         }
     };
-    let base = match Url::parse(opts.url.trim_end_matches('/')) {
-        Ok(u) => u,
+    let site = match OneTimeUrl::parse(&opts.url) {
+        Ok(site) => site,
         Err(e) => {
-            rec.fail("1", "認証", format!("{:?} is not a URL: {e}", opts.url));
+            rec.fail("1", "認証", e.to_string());
             return;
         }
     };
     if let Some(kind) = opts.expect_kind {
-        if step_site(rec, &client, &base, kind).await.is_none() {
+        if step_site(rec, &client, &site, kind).await.is_none() {
             return;
         }
     }
-    let Some(auth) = step_auth(opts, rec, &client, &base).await else {
+    let Some(auth) = step_auth(opts, rec, &client, &site).await else {
         return;
     };
-    let requested = if opts.pkcs12 {
-        step_pkcs12(opts, rec, &client, &base, &auth).await
+    let requested = if opts.checks.pkcs12 {
+        step_pkcs12(opts, rec, &client, &site, &auth).await
     } else {
-        step_key_and_csr(opts, rec, &client, &base, &auth).await
+        step_key_and_csr(opts, rec, &client, &site, &auth).await
     };
     let Some(requested) = requested else {
         return;
     };
-    let Some((root, leaf)) = step_install(opts, rec, &client, &base, &auth, &requested).await
+    let Some((root, leaf)) = step_install(opts, rec, &client, &site, &auth, &requested).await
     else {
         return;
     };
     step_checks(opts, rec, &requested, root.as_ref(), &leaf);
-    step_confirm(opts, rec, &base, &requested, root.as_ref(), &leaf).await;
+    step_confirm(opts, rec, &site, &requested, root.as_ref(), &leaf).await;
 }
 
 /// Step 0-3: the one-time URL's page is the site this run expects.
 async fn step_site(
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
     kind: Kind,
 ) -> Option<SiteInfo> {
     rec.begin();
     let site = http::send(
         rec.progress(),
         "GET one-time URL",
-        || client.get(base.clone()).header(ACCEPT, "application/json"),
+        || {
+            client
+                .get(site.route(paths::ISSUE))
+                .header(ACCEPT, "application/json")
+        },
         &[200],
         JSON_LIMIT,
     )
@@ -205,12 +219,12 @@ async fn step_site(
         if site.site_title == want && site.kind == kind && site.step == 1 {
             Ok(site)
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "the page is {:?} ({}) step {}, expected {want:?} step 1",
                 site.site_title,
                 site.kind.as_str(),
                 site.step
-            ))
+            )))
         }
     });
     rec.outcome("0-3", "サイト", site, |s| {
@@ -225,11 +239,11 @@ async fn step_pkcs12(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
     auth: &AuthResponse,
 ) -> Option<Requested> {
     rec.begin();
-    let url = sub(base, "pkcs12");
+    let url = site.route(paths::ISSUE_PKCS12);
     let request = Pkcs12Request {
         pin: opts.pin.clone(),
     };
@@ -273,13 +287,15 @@ async fn step_pkcs12(
             .iter()
             .find(|c| !c.self_issued)
             .cloned()
-            .ok_or_else(|| "the PKCS#12 file holds no client certificate".to_owned())?;
+            .ok_or_else(|| {
+                ClientError::Step("the PKCS#12 file holds no client certificate".to_owned())
+            })?;
         if let Some(serial) = &announced {
             if !serial.eq_ignore_ascii_case(&leaf.serial) {
-                return Err(format!(
+                return Err(ClientError::Step(format!(
                     "the file holds serial {}, but the site announced {serial}",
                     leaf.serial
-                ));
+                )));
             }
         }
         Ok((key, certs, leaf))
@@ -303,7 +319,7 @@ async fn step_pkcs12(
     let issued = Issued {
         serial: leaf.serial.clone(),
         certificate_url: String::new(),
-        root_url: "/ca/root.crt".to_owned(),
+        root_url: paths::ROOT_DER.to_owned(),
         not_before: leaf.not_before,
         not_after: leaf.not_after,
         confirm_url: header(HEADER_CONFIRM_URL),
@@ -318,43 +334,95 @@ async fn step_pkcs12(
 }
 
 /// The key and the certificates of a PKCS#12 file, opened with the PIN.
-fn open_pkcs12(bytes: &[u8], pin: &str) -> Result<(ClientKey, Vec<CertInfo>), String> {
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, pin)
-        .map_err(|e| format!("the PIN does not open the PKCS#12 file, or it is not one: {e}"))?;
+fn open_pkcs12(bytes: &[u8], pin: &str) -> Result<(ClientKey, Vec<CertInfo>), ClientError> {
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, pin).map_err(|e| {
+        ClientError::Step(format!(
+            "the PIN does not open the PKCS#12 file, or it is not one: {e}"
+        ))
+    })?;
     let mut keys = archive.keys.into_iter();
     let key_bag = keys
         .next()
-        .ok_or_else(|| "the PKCS#12 file holds no private key".to_owned())?;
+        .ok_or_else(|| ClientError::Step("the PKCS#12 file holds no private key".to_owned()))?;
     if keys.next().is_some() {
-        return Err("the PKCS#12 file holds more than one private key".to_owned());
+        return Err(ClientError::Step(
+            "the PKCS#12 file holds more than one private key".to_owned(),
+        ));
     }
-    let key = ClientKey::from_pkcs8_der(key_bag.key.as_der()).map_err(|e| e.to_string())?;
+    let key = ClientKey::from_pkcs8_der(key_bag.key.as_der())?;
     let certs = archive
         .certs
         .iter()
-        .map(|c| CertInfo::parse(c.cert.as_der()).map_err(|e| format!("PKCS#12: {e}")))
+        .map(|c| {
+            CertInfo::parse(c.cert.as_der()).map_err(|e| ClientError::Step(format!("PKCS#12: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((key, certs))
 }
 
-/// `base` + `/path` (the one-time URL is a path, not a directory).
-fn sub(base: &Url, path: &str) -> String {
-    format!("{}/{path}", base.as_str().trim_end_matches('/'))
+/// The one-time URL read as the site's [`paths::ISSUE`] route: where the site
+/// is mounted and the token, from which the site's other routes are built.
+struct OneTimeUrl {
+    /// The URL itself; the URLs the site gives are resolved against it.
+    url: Url,
+    /// Everything before the route: the origin and any path the site is mounted under.
+    mount: String,
+    /// The one-time token.
+    token: String,
 }
 
-/// Resolves a URL the site gave, which may be relative to the site.
-fn resolve(base: &Url, given: &str) -> Result<Url, String> {
-    base.join(given)
-        .map_err(|e| format!("the site gave {given:?}, which is not a URL: {e}"))
+impl OneTimeUrl {
+    /// Splits `given` (`{mount}/issue/{token}`) into its mount and token.
+    fn parse(given: &str) -> Result<Self, ClientError> {
+        let url = Url::parse(given.trim_end_matches('/'))
+            .map_err(|e| ClientError::Step(format!("{given:?} is not a URL: {e}")))?;
+        let (prefix, _) = paths::ISSUE.split_once('{').unwrap_or((paths::ISSUE, ""));
+        let text = url.as_str();
+        let Some(at) = text.rfind(prefix) else {
+            return Err(not_one_time(given));
+        };
+        let (mount, route) = text.split_at(at);
+        let token = &route[prefix.len()..];
+        // The routes are built by filling the token in again, so it must come
+        // back as it is: one path segment with nothing to escape.
+        if token.is_empty() || paths::fill(paths::ISSUE, token) != route {
+            return Err(not_one_time(given));
+        }
+        Ok(Self {
+            mount: mount.to_owned(),
+            token: token.to_owned(),
+            url,
+        })
+    }
+
+    /// The URL of one of the site's routes (a [`paths::TOKEN_ROUTES`] template).
+    fn route(&self, template: &str) -> String {
+        format!("{}{}", self.mount, paths::fill(template, &self.token))
+    }
+
+    /// Resolves a URL the site gave, which may be relative to the site.
+    fn resolve(&self, given: &str) -> Result<Url, ClientError> {
+        self.url.join(given).map_err(|e| {
+            ClientError::Step(format!("the site gave {given:?}, which is not a URL: {e}"))
+        })
+    }
+}
+
+/// Why a URL is refused as a one-time URL.
+fn not_one_time(given: &str) -> ClientError {
+    ClientError::Step(format!(
+        "{given:?} is not a one-time URL ({{origin}}{})",
+        paths::ISSUE
+    ))
 }
 
 async fn step_auth(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
 ) -> Option<AuthResponse> {
-    let url = sub(base, "auth");
+    let url = site.route(paths::ISSUE_AUTH);
     let request = AuthRequest {
         auth_password: opts.auth_password.clone(),
     };
@@ -374,7 +442,9 @@ async fn step_auth(
     .and_then(|body| body.json::<AuthResponse>("auth answer"))
     .and_then(|auth| {
         if auth.session.trim().is_empty() {
-            Err("the auth answer carries an empty session".to_owned())
+            Err(ClientError::Step(
+                "the auth answer carries an empty session".to_owned(),
+            ))
         } else {
             Ok(auth)
         }
@@ -395,7 +465,10 @@ async fn step_auth(
 
 /// The key the site shows: RSA of its key length if accepted, else the first
 /// accepted type this client knows; `--key-type` overrides.
-pub(crate) fn choose_key(chosen: Option<KeySpec>, auth: &AuthResponse) -> Result<KeySpec, String> {
+pub(crate) fn choose_key(
+    chosen: Option<KeySpec>,
+    auth: &AuthResponse,
+) -> Result<KeySpec, ClientError> {
     if let Some(spec) = chosen {
         return Ok(spec);
     }
@@ -407,15 +480,15 @@ pub(crate) fn choose_key(chosen: Option<KeySpec>, auth: &AuthResponse) -> Result
         .iter()
         .find_map(|k| k.parse::<KeySpec>().ok())
         .ok_or_else(|| {
-            format!(
+            ClientError::Step(format!(
                 "the site accepts no key type this client knows: {}",
                 auth.accepted_keys.join(", ")
-            )
+            ))
         })
 }
 
 /// Generates a key off the async threads, with a progress note every second.
-async fn generate(spec: KeySpec, rec: &Recorder<'_>) -> Result<ClientKey, String> {
+async fn generate(spec: KeySpec, rec: &Recorder<'_>) -> Result<ClientKey, ClientError> {
     if matches!(spec, KeySpec::Rsa(_)) {
         rec.note(&format!("generating an {spec} key; this can take a while"));
     }
@@ -427,8 +500,8 @@ async fn generate(spec: KeySpec, rec: &Recorder<'_>) -> Result<ClientKey, String
         tokio::select! {
             done = &mut job => {
                 return match done {
-                    Ok(result) => result.map_err(|e| e.to_string()),
-                    Err(e) => Err(format!("key generation did not finish: {e}")),
+                    Ok(result) => result,
+                    Err(e) => Err(ClientError::Step(format!("key generation did not finish: {e}"))),
                 };
             }
             _ = ticker.tick() => {
@@ -442,14 +515,14 @@ async fn step_key_and_csr(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
     auth: &AuthResponse,
 ) -> Option<Requested> {
     rec.begin();
-    let spec = match choose_key(opts.key_type, auth) {
+    let spec = match choose_key(opts.checks.key_type, auth) {
         Ok(s) => s,
         Err(reason) => {
-            rec.fail("2", "鍵生成", reason);
+            rec.fail("2", "鍵生成", reason.to_string());
             return None;
         }
     };
@@ -472,7 +545,7 @@ async fn step_key_and_csr(
             return None;
         }
     };
-    let url = sub(base, "csr");
+    let url = site.route(paths::ISSUE_CSR);
     let result = http::send(
         rec.progress(),
         "POST /csr",
@@ -529,19 +602,21 @@ async fn step_install(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
     auth: &AuthResponse,
     req: &Requested,
 ) -> Option<(Option<CertInfo>, CertInfo)> {
     rec.begin();
-    let root = if opts.install_root {
-        let root = fetch_root(opts, rec, client, base, &req.issued)
+    let root = if opts.checks.install_root {
+        let root = fetch_root(opts, rec, client, site, &req.issued)
             .await
             .and_then(|(root, sha1)| match &req.p12 {
-                Some((_, inside)) if !inside.iter().any(|c| c.der == root.der) => Err(format!(
+                Some((_, inside)) if !inside.iter().any(|c| c.der == root.der) => {
+                    Err(ClientError::Step(format!(
                     "the root in the PKCS#12 file is not the root the site publishes (SHA-1 {})",
                     root.sha1_groups()
-                )),
+                )))
+                }
                 _ => Ok((root, sha1)),
             });
         let (root, sha1_hex) =
@@ -554,8 +629,7 @@ async fn step_install(
             })?;
 
         let root_path = store::root_path(&opts.store_dir, &sha1_hex);
-        let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes())
-            .map_err(|e| e.to_string());
+        let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes());
         rec.outcome(
             "3-2",
             "ルートCA証明書のインストール",
@@ -574,7 +648,7 @@ async fn step_install(
     };
 
     let leaf = match &req.p12 {
-        None => fetch_leaf(opts, rec, client, base, auth, req).await,
+        None => fetch_leaf(opts, rec, client, site, auth, req).await,
         Some((_, inside)) => inside
             .iter()
             .find(|c| c.serial == req.issued.serial)
@@ -587,7 +661,9 @@ async fn step_install(
                 );
                 (leaf, detail)
             })
-            .ok_or_else(|| "the PKCS#12 file holds no client certificate".to_owned()),
+            .ok_or_else(|| {
+                ClientError::Step("the PKCS#12 file holds no client certificate".to_owned())
+            }),
     };
     let (leaf, _) = rec.outcome("3-3", "証明書のダウンロード", leaf, |(_, d)| {
         d.clone()
@@ -602,8 +678,7 @@ async fn step_install(
         .and_then(|()| match &req.p12 {
             Some((bytes, _)) => store::write_private(&p12_path, bytes),
             None => Ok(()),
-        })
-        .map_err(|e| e.to_string());
+        });
     rec.outcome(
         "3-4",
         "証明書と秘密鍵のインストール",
@@ -627,12 +702,14 @@ async fn step_install(
 }
 
 /// The fingerprint the user expects, as 40 upper-case hex digits.
-fn expected_root_sha1(opts: &IssueOptions) -> Result<String, String> {
+fn expected_root_sha1(opts: &IssueOptions) -> Result<String, ClientError> {
     let given = opts
+        .checks
         .expect_root_sha1
         .as_deref()
         .unwrap_or_else(|| certs::fixture_root_sha1());
-    certs::normalize_sha1(given).map_err(|e| format!("expected fingerprint: {e}"))
+    certs::normalize_sha1(given)
+        .map_err(|e| ClientError::Step(format!("expected fingerprint: {e}")))
 }
 
 /// Downloads the root and checks its fingerprint; nothing is installed here.
@@ -640,11 +717,11 @@ async fn fetch_root(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
     issued: &Issued,
-) -> Result<(CertInfo, String), String> {
+) -> Result<(CertInfo, String), ClientError> {
     let expected = expected_root_sha1(opts)?;
-    let url = resolve(base, &issued.root_url)?;
+    let url = site.resolve(&issued.root_url)?;
     let body = http::send(
         rec.progress(),
         "GET root",
@@ -658,21 +735,21 @@ async fn fetch_root(
     )
     .await?;
     let ders = certs::decode_certificates(&body.content_type, &body.bytes)
-        .map_err(|e| format!("root: {e}"))?;
+        .map_err(|e| ClientError::Step(format!("root: {e}")))?;
     let der = ders
         .into_iter()
         .next()
-        .ok_or_else(|| "root: no certificate".to_owned())?;
-    let root = CertInfo::parse(&der).map_err(|e| format!("root: {e}"))?;
+        .ok_or_else(|| ClientError::Step("root: no certificate".to_owned()))?;
+    let root = CertInfo::parse(&der).map_err(|e| ClientError::Step(format!("root: {e}")))?;
     let got = webra2_wire::serial_hex(&certs::sha1(&root.der));
     rec.report.root_sha1 = Some(root.sha1_groups());
     if got != expected {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "SHA-1 {} does NOT match the expected {}: the root was not installed and \
              nothing else will be",
             root.sha1_groups(),
             webra2_wire::fingerprint_groups(&hex::decode(&expected).unwrap_or_default())
-        ));
+        )));
     }
     Ok((root, got))
 }
@@ -683,11 +760,11 @@ async fn fetch_leaf(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
     client: &reqwest::Client,
-    base: &Url,
+    site: &OneTimeUrl,
     auth: &AuthResponse,
     req: &Requested,
-) -> Result<(CertInfo, String), String> {
-    let mut url = resolve(base, &req.issued.certificate_url)?;
+) -> Result<(CertInfo, String), ClientError> {
+    let mut url = site.resolve(&req.issued.certificate_url)?;
     let others: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(k, _)| k != "format")
@@ -696,8 +773,8 @@ async fn fetch_leaf(
     url.query_pairs_mut()
         .clear()
         .extend_pairs(others)
-        .append_pair("format", opts.format.as_str());
-    let accept = match opts.format {
+        .append_pair("format", opts.checks.format.as_str());
+    let accept = match opts.checks.format {
         CertFormat::Pem => "application/x-pem-file",
         CertFormat::Der => "application/pkix-cert",
         CertFormat::P7c => "application/pkcs7-mime",
@@ -716,34 +793,35 @@ async fn fetch_leaf(
     )
     .await?;
     let ders = certs::decode_certificates(&body.content_type, &body.bytes)
-        .map_err(|e| format!("certificate: {e}"))?;
+        .map_err(|e| ClientError::Step(format!("certificate: {e}")))?;
     let count = ders.len();
     let parsed = ders
         .iter()
         .map(|d| CertInfo::parse(d))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("certificate: {e}"))?;
-    let leaf = certs::pick_leaf(parsed, &req.issued.serial)
-        .ok_or_else(|| "certificate: the answer holds no certificate".to_owned())?;
+        .map_err(|e| ClientError::Step(format!("certificate: {e}")))?;
+    let leaf = certs::pick_leaf(parsed, &req.issued.serial).ok_or_else(|| {
+        ClientError::Step("certificate: the answer holds no certificate".to_owned())
+    })?;
     let announced = req
         .issued
         .serial
         .trim_start_matches('0')
         .to_ascii_uppercase();
     if leaf.serial.trim_start_matches('0') != announced {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "the certificate downloaded has serial {}, not the {} the site announced",
             leaf.serial, req.issued.serial
-        ));
+        )));
     }
     if leaf.not_before != req.issued.not_before || leaf.not_after != req.issued.not_after {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "the certificate's validity {} to {} differs from the {} to {} the site announced",
             certs::show(leaf.not_before),
             certs::show(leaf.not_after),
             certs::show(req.issued.not_before),
             certs::show(req.issued.not_after)
-        ));
+        )));
     }
     Ok((
         leaf.clone(),
@@ -850,22 +928,20 @@ fn step_checks(
                 )
             });
         }
-        None if opts.require_path => rec.fail("3-E", "証明のパス", NO_ROOT),
+        None if opts.checks.require_path => rec.fail("3-E", "証明のパス", NO_ROOT),
         None => rec.skip("3-E", "証明のパス", NO_ROOT),
     }
 
     rec.begin();
-    let same = req
-        .key
-        .public_key_der()
-        .map_err(|e| e.to_string())
-        .and_then(|ours| {
-            if certs::same_key(&ours, &leaf.spki) {
-                Ok(())
-            } else {
-                Err("the certificate's public key is not the key this client holds".to_owned())
-            }
-        });
+    let same = req.key.public_key_der().and_then(|ours| {
+        if certs::same_key(&ours, &leaf.spki) {
+            Ok(())
+        } else {
+            Err(ClientError::Step(
+                "the certificate's public key is not the key this client holds".to_owned(),
+            ))
+        }
+    });
     rec.outcome("3-F", "公開鍵", same, |()| {
         if req.p12.is_some() {
             format!(
@@ -883,7 +959,7 @@ fn step_checks(
 async fn step_confirm(
     opts: &IssueOptions,
     rec: &mut Recorder<'_>,
-    base: &Url,
+    site: &OneTimeUrl,
     req: &Requested,
     root: Option<&CertInfo>,
     leaf: &CertInfo,
@@ -891,18 +967,19 @@ async fn step_confirm(
     rec.begin();
     let key_path = store::key_path(&opts.store_dir, &leaf.serial);
     let key = store::read(&key_path)
-        .map_err(|e| e.to_string())
         .and_then(|bytes| {
-            let pem =
-                String::from_utf8(bytes).map_err(|_| "the stored key is not text".to_owned())?;
-            ClientKey::decrypt_pem(&pem, &opts.pin).map_err(|e| e.to_string())
+            let pem = String::from_utf8(bytes)
+                .map_err(|_| ClientError::Step("the stored key is not text".to_owned()))?;
+            ClientKey::decrypt_pem(&pem, &opts.pin)
         })
         .and_then(|key| {
-            let ours = key.public_key_der().map_err(|e| e.to_string())?;
+            let ours = key.public_key_der()?;
             if certs::same_key(&ours, &leaf.spki) {
                 Ok(key)
             } else {
-                Err("the stored key does not match the certificate".to_owned())
+                Err(ClientError::Step(
+                    "the stored key does not match the certificate".to_owned(),
+                ))
             }
         });
     let Some(key) = rec.outcome("4-1", "秘密鍵の読み出し", key, |k| {
@@ -912,7 +989,7 @@ async fn step_confirm(
     };
 
     rec.begin();
-    if root.is_none() && opts.site_ca.is_none() {
+    if root.is_none() && opts.checks.site_ca.is_none() {
         rec.skip(
             "4",
             "証明書確認ページ",
@@ -920,7 +997,7 @@ async fn step_confirm(
         );
         return;
     }
-    let result = confirm(opts, rec, base, req, root, leaf, &key).await;
+    let result = confirm(opts, rec, site, req, root, leaf, &key).await;
     rec.outcome("4", "証明書確認ページ", result, |c| {
         format!("confirmed serial {} for {}", c.serial, c.user_id)
     });
@@ -929,45 +1006,56 @@ async fn step_confirm(
 async fn confirm(
     opts: &IssueOptions,
     rec: &Recorder<'_>,
-    base: &Url,
+    site: &OneTimeUrl,
     req: &Requested,
     root: Option<&CertInfo>,
     leaf: &CertInfo,
     key: &ClientKey,
-) -> Result<Confirmation, String> {
+) -> Result<Confirmation, ClientError> {
     let given = opts
+        .checks
         .confirm_url
         .as_deref()
         .or(req.issued.confirm_url.as_deref())
         .ok_or_else(|| {
-            "no confirmation page URL: the site named none; pass --confirm-url".to_owned()
+            ClientError::Step(
+                "no confirmation page URL: the site named none; pass --confirm-url".to_owned(),
+            )
         })?;
-    let url = resolve(base, given)?;
+    let url = site.resolve(given)?;
     // Present what is in the store, not what is in memory: that is what the user has.
-    let installed_root = match (root, &opts.site_ca) {
+    let installed_root = match (root, &opts.checks.site_ca) {
         (Some(root), _) => store::read(&store::root_path(
             &opts.store_dir,
             &webra2_wire::serial_hex(&certs::sha1(&root.der)),
         ))
-        .map_err(|e| e.to_string())
-        .and_then(|b| certs::pem_certificates(&b).map_err(|e| format!("installed root: {e}")))?,
-        (None, Some(path)) => site_ca(path)?,
-        (None, None) => return Err("no trust anchor for the confirmation site".to_owned()),
-    };
-    let installed_leaf = store::read(&store::cert_path(&opts.store_dir, &leaf.serial))
-        .map_err(|e| e.to_string())
         .and_then(|b| {
-            certs::pem_certificates(&b).map_err(|e| format!("installed certificate: {e}"))
+            certs::pem_certificates(&b)
+                .map_err(|e| ClientError::Step(format!("installed root: {e}")))
+        })?,
+        (None, Some(path)) => site_ca(path)?,
+        (None, None) => {
+            return Err(ClientError::Step(
+                "no trust anchor for the confirmation site".to_owned(),
+            ))
+        }
+    };
+    let installed_leaf =
+        store::read(&store::cert_path(&opts.store_dir, &leaf.serial)).and_then(|b| {
+            certs::pem_certificates(&b)
+                .map_err(|e| ClientError::Step(format!("installed certificate: {e}")))
         })?;
     let (Some(root_der), Some(leaf_der)) = (installed_root.first(), installed_leaf.first()) else {
-        return Err("the store holds no certificate".to_owned());
+        return Err(ClientError::Step(
+            "the store holds no certificate".to_owned(),
+        ));
     };
     let mut chain = vec![rustls_pki_types::CertificateDer::from(leaf_der.clone())];
     if root.is_some() {
         chain.push(rustls_pki_types::CertificateDer::from(root_der.clone()));
     }
-    let config = tls::client_config(root_der, chain, key).map_err(|e| e.to_string())?;
-    let client = http::client_with(config).map_err(|e| e.to_string())?;
+    let config = tls::client_config(root_der, chain, key)?;
+    let client = http::client_with(config)?;
     let body = http::send(
         rec.progress(),
         "GET confirmation page",
@@ -978,52 +1066,52 @@ async fn confirm(
     .await?;
     let confirmation: Confirmation = body.json("confirmation")?;
     if confirmation.status != "ok" {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "the page says status {:?}, not \"ok\"",
             confirmation.status
-        ));
+        )));
     }
     if !confirmation.serial.eq_ignore_ascii_case(&leaf.serial)
         && confirmation.serial.trim_start_matches('0') != leaf.serial.trim_start_matches('0')
     {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "the page saw serial {}, but the installed certificate is {}",
             confirmation.serial, leaf.serial
-        ));
+        )));
     }
     let cn = leaf.subject_cn.as_deref().unwrap_or_default();
     if confirmation.user_id != cn {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "the page saw user {}, but the certificate is issued to {cn}",
             confirmation.user_id
-        ));
+        )));
     }
     if let Some(user) = &opts.user_id {
         if &confirmation.user_id != user {
-            return Err(format!(
+            return Err(ClientError::Step(format!(
                 "the page saw user {}, not {user}",
                 confirmation.user_id
-            ));
+            )));
         }
     }
     Ok(confirmation)
 }
 
 /// The certificates of a `--site-ca` file, PEM or DER.
-fn site_ca(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("site trust anchor {}: {e}", path.display()))?;
+fn site_ca(path: &std::path::Path) -> Result<Vec<Vec<u8>>, ClientError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ClientError::Step(format!("site trust anchor {}: {e}", path.display())))?;
     let certs = if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {
         certs::pem_certificates(&bytes)
     } else {
         Ok(vec![bytes])
     }
-    .map_err(|e| format!("site trust anchor {}: {e}", path.display()))?;
+    .map_err(|e| ClientError::Step(format!("site trust anchor {}: {e}", path.display())))?;
     if certs.is_empty() {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "site trust anchor {}: no certificate",
             path.display()
-        ));
+        )));
     }
     Ok(certs)
 }
@@ -1045,20 +1133,20 @@ mod tests {
     #[test]
     fn the_key_follows_the_length_the_site_shows() {
         assert_eq!(
-            choose_key(None, &auth(1024, &["rsa-1024"])),
-            Ok(KeySpec::Rsa(1024))
+            choose_key(None, &auth(1024, &["rsa-1024"])).ok(),
+            Some(KeySpec::Rsa(1024))
         );
         assert_eq!(
-            choose_key(None, &auth(2048, &["ecdsa-p256", "rsa-2048"])),
-            Ok(KeySpec::Rsa(2048))
+            choose_key(None, &auth(2048, &["ecdsa-p256", "rsa-2048"])).ok(),
+            Some(KeySpec::Rsa(2048))
         );
     }
 
     #[test]
     fn without_an_rsa_of_that_length_the_first_accepted_key_is_taken() {
         assert_eq!(
-            choose_key(None, &auth(256, &["ecdsa-p256", "ecdsa-p384"])),
-            Ok(KeySpec::EcdsaP256)
+            choose_key(None, &auth(256, &["ecdsa-p256", "ecdsa-p384"])).ok(),
+            Some(KeySpec::EcdsaP256)
         );
         assert!(choose_key(None, &auth(256, &["ed448"])).is_err());
     }
@@ -1066,8 +1154,8 @@ mod tests {
     #[test]
     fn the_key_type_flag_overrides_the_site() {
         assert_eq!(
-            choose_key(Some(KeySpec::EcdsaP384), &auth(1024, &["rsa-1024"])),
-            Ok(KeySpec::EcdsaP384)
+            choose_key(Some(KeySpec::EcdsaP384), &auth(1024, &["rsa-1024"])).ok(),
+            Some(KeySpec::EcdsaP384)
         );
     }
 }

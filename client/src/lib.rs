@@ -30,9 +30,9 @@ pub use certs::{
 pub use e2e::{e2e, E2eOptions};
 pub use error::ClientError;
 pub use inspect::{inspect, Inspection, PathStatus};
-pub use issue::{issue, IssueOptions};
+pub use issue::{issue, Checks, IssueOptions};
 pub use keys::ClientKey;
 pub use reissue::{reissue, ReissueOptions};
-pub use report::{NoProgress, Progress, Report, Status, Step, TerminalProgress};
-pub use transcript::{Exchange, Recording};
+pub use report::{NoProgress, Progress, Recording, Report, Status, Step, TerminalProgress};
+pub use transcript::Exchange;
 pub use webra2_wire::{KeySpec, Kind};

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use webra2_client::{
-    e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, E2eOptions, IssueOptions,
+    e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, Checks, E2eOptions, IssueOptions,
     KeySpec, Kind, NoProgress, PathStatus, Progress, Recording, ReissueOptions, Report,
     TerminalProgress,
 };
@@ -82,6 +82,22 @@ struct CheckArgs {
     /// when the root is not installed.
     #[arg(long, value_name = "FILE")]
     site_ca: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The library's checks these flags ask for.
+    fn checks(self) -> Checks {
+        Checks {
+            expect_root_sha1: self.expect_root_sha1,
+            confirm_url: self.confirm_url,
+            key_type: self.key_type,
+            format: self.format,
+            pkcs12: self.pkcs12,
+            install_root: !self.no_root_install,
+            site_ca: self.site_ca,
+            require_path: self.require_path,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -264,14 +280,7 @@ fn issue_options(args: IssueArgs) -> IssueOptions {
     let mut opts = IssueOptions::new(args.url, args.auth_password, args.pin, args.store);
     opts.user_id = args.user_id;
     opts.mail_sent_at = args.check.mail_sent_at;
-    opts.expect_root_sha1 = args.check.expect_root_sha1;
-    opts.confirm_url = args.check.confirm_url;
-    opts.key_type = args.check.key_type;
-    opts.format = args.check.format;
-    opts.pkcs12 = args.check.pkcs12;
-    opts.install_root = !args.check.no_root_install;
-    opts.site_ca = args.check.site_ca;
-    opts.require_path = args.check.require_path;
+    opts.checks = args.check.checks();
     opts
 }
 
@@ -285,14 +294,7 @@ fn e2e_options(args: E2eArgs) -> E2eOptions {
     opts.kind = args.kind;
     opts.revoke_previous = args.revoke_previous;
     opts.mail_sent_at = args.check.mail_sent_at;
-    opts.expect_root_sha1 = args.check.expect_root_sha1;
-    opts.confirm_url = args.check.confirm_url;
-    opts.key_type = args.check.key_type;
-    opts.format = args.check.format;
-    opts.pkcs12 = args.check.pkcs12;
-    opts.install_root = !args.check.no_root_install;
-    opts.site_ca = args.check.site_ca;
-    opts.require_path = args.check.require_path;
+    opts.checks = args.check.checks();
     opts
 }
 

@@ -3,14 +3,13 @@
 //! a new enrollment, issue again; then check that the CRL the new certificate
 //! names lists the old one.
 
-use crate::certs::CertInfo;
+use crate::certs::{self, CertInfo};
 use crate::e2e::{run_e2e, E2eOptions};
 use crate::http::{self, CERT_LIMIT, JSON_LIMIT};
 use crate::report::{Progress, Recorder, Report};
-use crate::store;
+use crate::{store, ClientError};
 use reqwest::header::ACCEPT;
-use serde_json::json;
-use webra2_wire::{CertStatus, CertificateView, Kind};
+use webra2_wire::{paths, CertStatus, CertificateView, Kind, RevokeRequest};
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
@@ -73,10 +72,10 @@ async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String>
     let serial = match &opts.serial {
         Some(s) => Ok(s.replace(':', "").to_ascii_uppercase()),
         None => {
-            let url = format!("{admin}/admin/certificates");
+            let url = format!("{admin}{}", paths::ADMIN_CERTIFICATES);
             http::send(
                 rec.progress(),
-                "GET /admin/certificates",
+                &format!("GET {}", paths::ADMIN_CERTIFICATES),
                 || {
                     with_token(client.get(&url))
                         .query(&[("user_id", opts.e2e.user_id.as_str())])
@@ -93,7 +92,10 @@ async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String>
                     .find(|c| c.status == CertStatus::Valid)
                     .map(|c| c.serial)
                     .ok_or_else(|| {
-                        format!("{} holds no valid certificate to revoke", opts.e2e.user_id)
+                        ClientError::Step(format!(
+                            "{} holds no valid certificate to revoke",
+                            opts.e2e.user_id
+                        ))
                     })
             })
         }
@@ -101,15 +103,17 @@ async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String>
     let serial = match serial {
         Ok(s) => s,
         Err(e) => {
-            rec.fail("R-1", "証明書の破棄", e);
+            rec.fail("R-1", "証明書の破棄", e.to_string());
             return None;
         }
     };
-    let url = format!("{admin}/admin/certificates/{serial}/revoke");
-    let body = json!({ "reason": opts.reason });
+    let url = format!("{admin}{}", paths::fill(paths::ADMIN_REVOKE, &serial));
+    let body = RevokeRequest {
+        reason: Some(opts.reason.clone()),
+    };
     let revoked = http::send(
         rec.progress(),
-        "POST /admin/certificates/{serial}/revoke",
+        &format!("POST {}", paths::ADMIN_REVOKE),
         || {
             with_token(client.post(&url))
                 .header(ACCEPT, "application/json")
@@ -124,10 +128,10 @@ async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String>
         if c.status == CertStatus::Revoked {
             Ok(c)
         } else {
-            Err(format!(
+            Err(ClientError::Step(format!(
                 "the certificate {} is still {:?}",
                 c.serial, c.status
-            ))
+            )))
         }
     });
     let revoked = rec.outcome("R-1", "証明書の破棄", revoked, |c| {
@@ -149,27 +153,24 @@ async fn check_crl(rec: &mut Recorder<'_>, old: &str) {
     rec.outcome("R-2", "失効リスト (CRL)", result, Clone::clone);
 }
 
-async fn crl_lists(rec: &Recorder<'_>, old: &str) -> Result<String, String> {
+async fn crl_lists(rec: &Recorder<'_>, old: &str) -> Result<String, ClientError> {
+    let fail = |reason: &str| ClientError::Step(reason.to_owned());
     let new = rec
         .report
         .serial
         .clone()
-        .ok_or_else(|| "no new certificate was issued".to_owned())?;
-    let store_dir = rec
-        .report
-        .store
-        .clone()
-        .ok_or_else(|| "no store".to_owned())?;
-    let pem = store::read(&store::cert_path(std::path::Path::new(&store_dir), &new))
-        .map_err(|e| e.to_string())?;
-    let der = crate::certs::pem_certificates(&pem)?
+        .ok_or_else(|| fail("no new certificate was issued"))?;
+    let store_dir = rec.report.store.clone().ok_or_else(|| fail("no store"))?;
+    let pem = store::read(&store::cert_path(std::path::Path::new(&store_dir), &new))?;
+    let der = certs::pem_certificates(&pem)
+        .map_err(ClientError::Step)?
         .into_iter()
         .next()
-        .ok_or_else(|| "the installed certificate is empty".to_owned())?;
-    let leaf = CertInfo::parse(&der).map_err(|e| e.to_string())?;
+        .ok_or_else(|| fail("the installed certificate is empty"))?;
+    let leaf = CertInfo::parse(&der)?;
     let url = distribution_point(&leaf.der)
-        .ok_or_else(|| "the new certificate names no CRL distribution point".to_owned())?;
-    let client = http::plain_client().map_err(|e| e.to_string())?;
+        .ok_or_else(|| fail("the new certificate names no CRL distribution point"))?;
+    let client = http::plain_client()?;
     let body = http::send(
         rec.progress(),
         "GET CRL",
@@ -180,7 +181,7 @@ async fn crl_lists(rec: &Recorder<'_>, old: &str) -> Result<String, String> {
     .await?;
     body.expect_type(&["application/pkix-crl"])?;
     let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(&body.bytes)
-        .map_err(|e| format!("the CRL does not parse: {e}"))?;
+        .map_err(|e| ClientError::Step(format!("the CRL does not parse: {e}")))?;
     let listed: Vec<String> = crl
         .iter_revoked_certificates()
         .map(|r| webra2_wire::serial_hex(r.raw_serial()))
@@ -188,12 +189,14 @@ async fn crl_lists(rec: &Recorder<'_>, old: &str) -> Result<String, String> {
         .collect();
     let has = |s: &str| listed.iter().any(|l| l == s.trim_start_matches('0'));
     if !has(old) {
-        return Err(format!(
+        return Err(ClientError::Step(format!(
             "the CRL at {url} does not list the revoked serial {old}"
-        ));
+        )));
     }
     if has(&new) {
-        return Err(format!("the CRL at {url} lists the new serial {new}"));
+        return Err(ClientError::Step(format!(
+            "the CRL at {url} lists the new serial {new}"
+        )));
     }
     let number = crl
         .crl_number()

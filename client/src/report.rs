@@ -1,9 +1,12 @@
 //! The report of a run: one [`Step`] per point of the manual, and the
-//! [`Progress`] sinks that show steps as they finish.
+//! [`Progress`] sinks that show steps as they finish or record the run's
+//! exchanges as a transcript.
 
+use crate::transcript::{self, Exchange};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
+use std::sync::Mutex;
 use std::time::Instant;
 use time::OffsetDateTime;
 
@@ -100,7 +103,7 @@ pub trait Progress: Send + Sync {
     /// Something is taking a while (e.g. generating an RSA key).
     fn note(&self, msg: &str);
     /// An HTTP exchange has finished (already redacted); transcripts record it.
-    fn exchange(&self, _exchange: &crate::transcript::Exchange) {}
+    fn exchange(&self, _exchange: &Exchange) {}
 }
 
 /// Shows nothing (for `--json` and for tests).
@@ -125,6 +128,53 @@ impl Progress for TerminalProgress {
 
     fn note(&self, msg: &str) {
         let _ = writeln!(std::io::stderr().lock(), "  ... {msg}");
+    }
+}
+
+/// A [`Progress`] that records every exchange and passes everything on.
+pub struct Recording<'a> {
+    inner: &'a dyn Progress,
+    exchanges: Mutex<Vec<Exchange>>,
+}
+
+impl<'a> Recording<'a> {
+    /// Records while forwarding steps and notes to `inner`.
+    pub fn new(inner: &'a dyn Progress) -> Self {
+        Self {
+            inner,
+            exchanges: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The exchanges so far, in order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.exchanges
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// The transcript as pretty JSON, the form `--transcript` writes.
+    pub fn to_json(&self) -> String {
+        transcript::to_json(&self.exchanges())
+    }
+}
+
+impl Progress for Recording<'_> {
+    fn step(&self, s: &Step) {
+        self.inner.step(s);
+    }
+
+    fn note(&self, msg: &str) {
+        self.inner.note(msg);
+    }
+
+    fn exchange(&self, exchange: &Exchange) {
+        match self.exchanges.lock() {
+            Ok(mut e) => e.push(exchange.clone()),
+            Err(poisoned) => poisoned.into_inner().push(exchange.clone()),
+        }
+        self.inner.exchange(exchange);
     }
 }
 
@@ -206,12 +256,12 @@ impl<'p> Recorder<'p> {
         self.record(id, title, Status::Skip, detail);
     }
 
-    /// Records PASS or FAIL from a result.
-    pub(crate) fn outcome<T>(
+    /// Records PASS or FAIL from a result; a failure's detail is its error's text.
+    pub(crate) fn outcome<T, E: fmt::Display>(
         &mut self,
         id: &str,
         title: &str,
-        result: Result<T, String>,
+        result: Result<T, E>,
         detail: impl FnOnce(&T) -> String,
     ) -> Option<T> {
         match result {
@@ -221,7 +271,7 @@ impl<'p> Recorder<'p> {
                 Some(value)
             }
             Err(reason) => {
-                self.fail(id, title, reason);
+                self.fail(id, title, reason.to_string());
                 None
             }
         }

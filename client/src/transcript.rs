@@ -4,13 +4,15 @@
 //!
 //! A team records one against its CA build (`webra2-client e2e --transcript
 //! FILE`) and compares it with the one it keeps: a changed path, status, media
-//! type or JSON field shows up as a diff.
+//! type or JSON field shows up as a diff. This file says what one exchange
+//! is and how it is redacted; the sink that collects them during a run is
+//! `Recording`, beside the other progress sinks in `report.rs`.
 
-use crate::report::{Progress, Step};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+use webra2_wire::paths;
 
 /// One request and its answer, redacted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,51 +63,9 @@ impl Exchange {
     }
 }
 
-/// A [`Progress`] that records every exchange and passes everything on.
-pub struct Recording<'a> {
-    inner: &'a dyn Progress,
-    exchanges: Mutex<Vec<Exchange>>,
-}
-
-impl<'a> Recording<'a> {
-    /// Records while forwarding steps and notes to `inner`.
-    pub fn new(inner: &'a dyn Progress) -> Self {
-        Self {
-            inner,
-            exchanges: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The exchanges so far, in order.
-    pub fn exchanges(&self) -> Vec<Exchange> {
-        self.exchanges
-            .lock()
-            .map(|e| e.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    /// The transcript as pretty JSON, the form `--transcript` writes.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&self.exchanges()).unwrap_or_else(|_| "[]".into()) + "\n"
-    }
-}
-
-impl Progress for Recording<'_> {
-    fn step(&self, s: &Step) {
-        self.inner.step(s);
-    }
-
-    fn note(&self, msg: &str) {
-        self.inner.note(msg);
-    }
-
-    fn exchange(&self, exchange: &Exchange) {
-        match self.exchanges.lock() {
-            Ok(mut e) => e.push(exchange.clone()),
-            Err(poisoned) => poisoned.into_inner().push(exchange.clone()),
-        }
-        self.inner.exchange(exchange);
-    }
+/// A list of exchanges as pretty JSON, the form `--transcript` writes.
+pub(crate) fn to_json(exchanges: &[Exchange]) -> String {
+    serde_json::to_string_pretty(exchanges).unwrap_or_else(|_| "[]".into()) + "\n"
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -114,7 +74,22 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("a valid constant pattern"))
 }
 
-/// `http://host:port/issue/TOKEN/auth?x=y` → `/issue/{token}/auth?x=y`.
+/// The routes with a parameter, named in transcripts by their template.
+const TEMPLATES: [&str; 10] = [
+    paths::ISSUE,
+    paths::ISSUE_AUTH,
+    paths::ISSUE_CSR,
+    paths::ISSUE_PKCS12,
+    paths::ISSUE_CERTIFICATE,
+    paths::ISSUE_STEP3,
+    paths::STATIC_FILE,
+    paths::ADMIN_ENROLLMENT,
+    paths::ADMIN_CERTIFICATE,
+    paths::ADMIN_REVOKE,
+];
+
+/// `http://host:port/issue/TOKEN/auth?x=y` → `/issue/{token}/auth?x=y`: the
+/// route's template from `webra2_wire::paths`, else the path, redacted.
 fn path_template(url: &str) -> String {
     let without_origin = match url.find("://") {
         Some(i) => {
@@ -127,23 +102,27 @@ fn path_template(url: &str) -> String {
         Some((p, q)) => (p, Some(q)),
         None => (without_origin, None),
     };
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut out = Vec::with_capacity(segments.len());
-    for (i, seg) in segments.iter().enumerate() {
-        let prev = if i > 0 { segments[i - 1] } else { "" };
-        out.push(match prev {
-            "issue" => "{token}",
-            "enrollments" => "{id}",
-            "certificates" => "{serial}",
-            _ => seg,
-        });
-    }
-    let mut template = out.join("/");
+    let mut template = match TEMPLATES.iter().find(|t| fits(t, path)) {
+        Some(t) => (*t).to_owned(),
+        None => redact_text(path),
+    };
     if let Some(q) = query {
         template.push('?');
         template.push_str(&redact_text(q));
     }
     template
+}
+
+/// Whether `path` is an instance of `template` (`{...}` segments match any one segment).
+fn fits(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts == ps || (ts.starts_with('{') && !ps.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// JSON bodies are redacted field by field; anything else is described.
@@ -266,6 +245,15 @@ mod tests {
             "/admin/certificates/{serial}/revoke"
         );
         assert_eq!(path_template("http://h:1/ca/root.crt"), "/ca/root.crt");
+        assert_eq!(
+            path_template("http://h:1/admin/certificates?user_id=U0001"),
+            "/admin/certificates?user_id=U0001"
+        );
+        assert_eq!(
+            path_template("http://h:1/issue/AbC_dEf-0123456789xyz/elsewhere"),
+            "/issue/[token]/elsewhere",
+            "an unknown route keeps no token"
+        );
     }
 
     #[test]

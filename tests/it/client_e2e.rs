@@ -106,7 +106,7 @@ async fn each_certificate_format_is_installed_and_confirmed() {
         let app = TestApp::spawn().await;
         let store = tempfile::tempdir().expect("tempdir");
         let mut opts = options(&app, "U0010", store.path());
-        opts.format = format;
+        opts.checks.format = format;
         let report = e2e(&opts, &NoProgress).await;
         assert!(report.ok, "{format:?}: {:#?}", failed(&report));
     }
@@ -126,7 +126,7 @@ async fn under_the_modern_profile_the_client_follows_what_the_site_shows() {
     assert!(step2.detail.contains("rsa-2048"), "{}", step2.detail);
 
     let mut opts = options(&app, "M0002", store.path());
-    opts.key_type = Some(KeySpec::EcdsaP384);
+    opts.checks.key_type = Some(KeySpec::EcdsaP384);
     let report = e2e(&opts, &NoProgress).await;
     assert!(report.ok, "{:#?}", failed(&report));
 }

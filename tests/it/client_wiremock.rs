@@ -455,7 +455,7 @@ async fn the_happy_path_installs_the_root_certificate_and_key_and_passes_every_c
         let ca = GoodCa::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let mut opts = options(&ca.server, dir.path());
-        opts.format = format;
+        opts.checks.format = format;
         let report = issue(&opts, &NoProgress).await;
 
         let lines: Vec<String> = report.steps.iter().map(|s| s.line()).collect();
@@ -590,7 +590,7 @@ async fn a_malformed_expected_fingerprint_fails_before_the_one_time_url_is_used(
     let ca = GoodCa::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut opts = options(&ca.server, dir.path());
-    opts.expect_root_sha1 = Some("46373971 458E916B".to_owned());
+    opts.checks.expect_root_sha1 = Some("46373971 458E916B".to_owned());
     let report = issue(&opts, &NoProgress).await;
     assert_eq!(ids(&report), ["3-1"]);
     assert_eq!(status_of(&report, "3-1"), Some(Status::Fail));
@@ -612,7 +612,7 @@ async fn an_expected_fingerprint_with_colons_in_lower_case_matches() {
         .chunks(2)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    opts.expect_root_sha1 = Some(colons.join(":"));
+    opts.checks.expect_root_sha1 = Some(colons.join(":"));
     let report = issue(&opts, &NoProgress).await;
     assert_eq!(status_of(&report, "3-1"), Some(Status::Pass));
     assert_eq!(status_of(&report, "3-2"), Some(Status::Pass));

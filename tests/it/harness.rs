@@ -42,7 +42,7 @@ fn options(ca: &MockCa, user: &str, store: &Path) -> E2eOptions {
     opts.store_dir = Some(store.to_path_buf());
     opts.auth_password = Some("auth-pw-1".into());
     opts.pin = Some("pin-1234".into());
-    opts.expect_root_sha1 = Some(ca.root_sha1().to_owned());
+    opts.checks.expect_root_sha1 = Some(ca.root_sha1().to_owned());
     opts
 }
 

@@ -333,7 +333,7 @@ async fn the_pkcs12_path_gives_a_file_openssl_opens_with_the_pin_only_and_the_cl
     let app = TestApp::spawn().await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut opts = options(&app, "U0106", tmp.path());
-    opts.pkcs12 = true;
+    opts.checks.pkcs12 = true;
     let report = issued(&opts).await;
     assert_eq!(status(&report, "4"), Status::Pass);
     let serial = report.serial.clone().expect("serial");
@@ -423,7 +423,7 @@ async fn without_the_root_the_path_check_is_skipped_and_the_confirmation_needs_a
     let app = TestApp::spawn().await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut opts = options(&app, "U0108", &tmp.path().join("a"));
-    opts.install_root = false;
+    opts.checks.install_root = false;
     let report = issued(&opts).await;
     for id in ["3-1", "3-2", "3-E", "4"] {
         assert_eq!(status(&report, id), Status::Skip, "{id}");
@@ -443,15 +443,15 @@ async fn without_the_root_the_path_check_is_skipped_and_the_confirmation_needs_a
     );
 
     let mut opts = options(&app, "U0109", &tmp.path().join("b"));
-    opts.install_root = false;
-    opts.site_ca = Some(fixtures().join("root.cert.pem"));
+    opts.checks.install_root = false;
+    opts.checks.site_ca = Some(fixtures().join("root.cert.pem"));
     let report = issued(&opts).await;
     assert_eq!(status(&report, "4"), Status::Pass);
     assert_eq!(status(&report, "3-E"), Status::Skip);
 
     let mut opts = options(&app, "U0110", &tmp.path().join("c"));
-    opts.install_root = false;
-    opts.require_path = true;
+    opts.checks.install_root = false;
+    opts.checks.require_path = true;
     let report = e2e(&opts, &NoProgress).await;
     assert!(!report.ok);
     assert_eq!(failed(&report).len(), 1, "{:#?}", report.steps);
@@ -462,7 +462,7 @@ async fn passes_with_format(format: CertFormat, user: &str) {
     let app = TestApp::spawn().await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut opts = options(&app, user, tmp.path());
-    opts.format = format;
+    opts.checks.format = format;
     let report = issued(&opts).await;
     let download = report.step("3-3").expect("3-3");
     assert_eq!(download.status, Status::Pass);

@@ -63,7 +63,7 @@ async fn a_new_key_length_changes_the_transcript_and_fails_a_client_pinned_to_th
     );
     assert_ne!(old, new, "the transcripts differ");
     // A client hard-wired to RSA-1024 is refused with the contract's key-policy.
-    let (pinned, _) = run(&profile, |o| o.key_type = Some(KeySpec::Rsa(1024))).await;
+    let (pinned, _) = run(&profile, |o| o.checks.key_type = Some(KeySpec::Rsa(1024))).await;
     assert!(!pinned.ok);
     let step = pinned.step("2-1").expect("the CSR step");
     assert_eq!(step.status, Status::Fail);

@@ -82,7 +82,7 @@ async fn transcript_of_the_pkcs12_path() {
     let app = TestApp::spawn_at(datetime!(2026-11-25 09:00 +09:00)).await;
     let store = tempfile::tempdir().expect("tempdir");
     let mut opts = e2e_options(&app, "U0004", store.path());
-    opts.pkcs12 = true;
+    opts.checks.pkcs12 = true;
     let recording = Recording::new(&NoProgress);
     let report = e2e(&opts, &recording).await;
     assert!(report.ok);

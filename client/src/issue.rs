@@ -629,7 +629,10 @@ async fn step_install(
             })?;
 
         let root_path = store::root_path(&opts.store_dir, &sha1_hex);
-        let written = store::write_private(&root_path, store::cert_pem(&root.der).as_bytes());
+        let written = store::write_private(
+            &root_path,
+            webra2_wire::pem_encode("CERTIFICATE", &root.der).as_bytes(),
+        );
         rec.outcome(
             "3-2",
             "ルートCA証明書のインストール",
@@ -672,13 +675,16 @@ async fn step_install(
     let cert_path = store::cert_path(&opts.store_dir, &leaf.serial);
     let key_path = store::key_path(&opts.store_dir, &leaf.serial);
     let p12_path = store::p12_path(&opts.store_dir, &leaf.serial);
-    let installed = store::write_private(&cert_path, store::cert_pem(&leaf.der).as_bytes())
-        .and_then(|()| req.key.encrypt_pem(&opts.pin))
-        .and_then(|pem| store::write_private(&key_path, pem.as_bytes()))
-        .and_then(|()| match &req.p12 {
-            Some((bytes, _)) => store::write_private(&p12_path, bytes),
-            None => Ok(()),
-        });
+    let installed = store::write_private(
+        &cert_path,
+        webra2_wire::pem_encode("CERTIFICATE", &leaf.der).as_bytes(),
+    )
+    .and_then(|()| req.key.encrypt_pem(&opts.pin))
+    .and_then(|pem| store::write_private(&key_path, pem.as_bytes()))
+    .and_then(|()| match &req.p12 {
+        Some((bytes, _)) => store::write_private(&p12_path, bytes),
+        None => Ok(()),
+    });
     rec.outcome(
         "3-4",
         "証明書と秘密鍵のインストール",

@@ -69,11 +69,3 @@ pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), ClientEr
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
     std::fs::read(path).map_err(|e| ClientError::io(path, e))
 }
-
-/// A DER certificate as PEM.
-pub(crate) fn cert_pem(der: &[u8]) -> String {
-    pem::encode_config(
-        &pem::Pem::new("CERTIFICATE", der.to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    )
-}

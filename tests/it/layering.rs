@@ -346,8 +346,10 @@ fn use_statements(code: &str) -> Vec<UseStmt> {
     out
 }
 
-/// `crate::a::B`, `super::super::c`, `self::d` paths in code (not in `use`).
-fn code_paths(code: &str) -> Vec<(usize, Vec<String>)> {
+/// `crate::a::B`, `super::super::c`, `self::d` paths in code (not in `use`), and
+/// `child::e` paths whose first name is one of `children` (the modules the file
+/// declares: a parent that names its child's items imports that child).
+fn code_paths(code: &str, children: &BTreeSet<String>) -> Vec<(usize, Vec<String>)> {
     let c: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -359,7 +361,7 @@ fn code_paths(code: &str) -> Vec<(usize, Vec<String>)> {
         }
         let j = (i..c.len()).find(|&k| !is_ident(c[k])).unwrap_or(c.len());
         let word: String = c[i..j].iter().collect();
-        if !matches!(word.as_str(), "crate" | "super" | "self") {
+        if !matches!(word.as_str(), "crate" | "super" | "self") && !children.contains(&word) {
             i = j;
             continue;
         }
@@ -492,6 +494,20 @@ impl Resolver<'_> {
     }
 }
 
+/// The modules a file declares (`mod x;`, `pub mod x;`, `pub(crate) mod x;`).
+fn declared_children(code: &str) -> BTreeSet<String> {
+    let words: Vec<&str> = code
+        .split(|c: char| !(is_ident(c) || c == ';'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .filter(|w| w[0] == "mod")
+        .filter_map(|w| w[1].strip_suffix(';'))
+        .map(String::from)
+        .collect()
+}
+
 /// The import graph of one crate's source files (paths relative to its `src/`).
 fn import_graph(files: &BTreeMap<String, String>) -> Graph {
     let mut parsed: BTreeMap<String, Parsed> = BTreeMap::new();
@@ -541,10 +557,11 @@ fn import_graph(files: &BTreeMap<String, String>) -> Graph {
             }
             blank(&mut code, u.start, u.end);
         }
-        refs.extend(code_paths(&code.into_iter().collect::<String>()));
+        let children = declared_children(&p.code);
+        refs.extend(code_paths(&code.into_iter().collect::<String>(), &children));
         let edges = graph.entry(name.clone()).or_default();
         for (offset, path) in refs {
-            let Some(abs) = crate_.absolute(&p.module, &path, false) else {
+            let Some(abs) = crate_.absolute(&p.module, &path, true) else {
                 continue;
             };
             let Some(target) = crate_.resolve(&abs, 0) else {
@@ -900,6 +917,29 @@ fn the_circle_finder_passes_an_acyclic_set_of_files() {
     );
     let found = circles(&graph);
     assert!(found.is_empty(), "{}", describe("", &graph, &found));
+}
+
+#[test]
+fn a_parent_that_names_its_childs_items_while_the_child_uses_the_parent_is_a_circle() {
+    let graph = synthetic(&[
+        ("lib.rs", "mod http;\n"),
+        (
+            "http/mod.rs",
+            "mod site;\npub fn download() {}\nfn router() { route(site::step1) }\n",
+        ),
+        ("http/site.rs", "pub fn step1() { super::download() }\n"),
+    ]);
+    assert_eq!(targets(&graph, "http/mod.rs"), ["http/site.rs"]);
+    let found = circles(&graph);
+    assert_eq!(found.len(), 1, "{}", describe("", &graph, &found));
+    assert_eq!(
+        found[0]
+            .files
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["http/mod.rs", "http/site.rs"]
+    );
 }
 
 #[test]

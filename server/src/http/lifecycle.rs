@@ -46,15 +46,10 @@ pub(super) async fn record_issuance(
         .renews_serial
         .as_deref()
         .filter(|_| enrollment.revoke_previous);
-    let outcome = match supersedes {
-        Some(old) => {
-            state
-                .store
-                .issue_superseding(&enrollment.id, &record, now, old)
-                .await?
-        }
-        None => state.store.issue(&enrollment.id, &record, now).await?,
-    };
+    let outcome = state
+        .store
+        .issue(&enrollment.id, &record, now, supersedes)
+        .await?;
     if outcome == IssueOutcome::NotOpen {
         return Err(reread_closed(state, &enrollment.id).await);
     }

@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Instant;
 use time::OffsetDateTime;
-use webra2_mock::store::{CertificateRecord, MailRecord, NewEnrollment, SqliteStore, Store};
+use webra2_mock::store::{self, CertificateRecord, MailRecord, NewEnrollment};
 use webra2_wire::Kind;
 
 /// A prepared enrollment, `n`-th of the run, as the admin API records it.
@@ -78,7 +78,7 @@ fn store(c: &mut Criterion) {
         Err(e) => return eprintln!("no temporary directory ({e}); nothing to measure"),
     };
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let Ok(store) = rt.block_on(SqliteStore::connect(&url)) else {
+    let Ok(store) = rt.block_on(store::open(&url)) else {
         return eprintln!("cannot open {url}; nothing to measure");
     };
     let now = OffsetDateTime::now_utc();
@@ -102,7 +102,7 @@ fn store(c: &mut Criterion) {
     rt.block_on(async {
         for (n, e) in issued.iter().enumerate() {
             let cert = certificate(e, n as u64, now);
-            store.issue(&e.id, &cert, now).await.expect("issue");
+            store.issue(&e.id, &cert, now, None).await.expect("issue");
         }
     });
 
@@ -120,7 +120,7 @@ fn store(c: &mut Criterion) {
             let t = Instant::now();
             rt.block_on(async {
                 for (e, cert) in ready.iter().zip(&certs) {
-                    store.issue(&e.id, cert, now).await.expect("issue");
+                    store.issue(&e.id, cert, now, None).await.expect("issue");
                 }
             });
             let took = t.elapsed();

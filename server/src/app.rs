@@ -87,10 +87,8 @@ impl Application {
             format!("{}/confirm", base_url("https", addr))
         });
 
-        // TEMPORARY until store::open lands.
-        let store: Arc<dyn store::Store> = store::SqliteStore::connect(&settings.db)
+        let store = store::open(&settings.db)
             .await
-            .map(Arc::new)
             .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
         let profile = Profile::load(&settings.profile)?;
         let root = load_root(&settings.root).await?;

@@ -80,15 +80,7 @@ impl Store for FakeStore {
         _: &str,
         _: &CertificateRecord,
         _: OffsetDateTime,
-    ) -> Result<IssueOutcome, StoreError> {
-        Ok(IssueOutcome::NotOpen)
-    }
-    async fn issue_superseding(
-        &self,
-        _: &str,
-        _: &CertificateRecord,
-        _: OffsetDateTime,
-        _: &str,
+        _: Option<&str>,
     ) -> Result<IssueOutcome, StoreError> {
         Ok(IssueOutcome::NotOpen)
     }

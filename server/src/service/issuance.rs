@@ -220,15 +220,10 @@ impl Service {
             .renews_serial
             .as_deref()
             .filter(|_| enrollment.revoke_previous);
-        // TEMPORARY until the store's one `issue` lands.
-        let outcome = match supersedes {
-            Some(old) => {
-                self.store
-                    .issue_superseding(&enrollment.id, &record, now, old)
-                    .await?
-            }
-            None => self.store.issue(&enrollment.id, &record, now).await?,
-        };
+        let outcome = self
+            .store
+            .issue(&enrollment.id, &record, now, supersedes)
+            .await?;
         if outcome == IssueOutcome::NotOpen {
             return Err(self.reread_closed(enrollment).await);
         }

@@ -5,34 +5,61 @@
 //! one transaction, and every conditional change is decided by the database
 //! (`UPDATE ... WHERE state IN (...)`), not by a read followed by a write, so
 //! concurrent requests cannot both win.
+//!
+//! [`open`] picks the backend from the store URL; [`contract`] holds the rules
+//! every backend keeps, as tests any backend can run.
 
+pub mod contract;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use webra2_wire::{EnrollmentState, Kind};
 
+/// The store URLs this build takes, as the refusals name them.
+const URL_FORMS: &str = "use sqlite://PATH or sqlite::memory:";
+
 /// A store failure. Always a 500 to the caller, with the cause logged.
+///
+/// It names no backend's types, so the handlers and the trait stay the same
+/// whatever database is behind them; each backend converts its own errors.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The store URL names no store this build has.
     #[error("store URL {0}")]
     Url(String),
+    /// The database cannot be reached: not opened, not connected, not there.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// The database failed.
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Migrations failed.
     #[error("migration: {0}")]
-    Migrate(#[from] rusqlite_migration::Error),
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A stored value could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
     /// This store does not implement the operation.
     #[error("this store does not support {0}")]
     Unsupported(&'static str),
+}
+
+/// Opens the store at `url`, the backend chosen by the URL's scheme:
+/// `sqlite://PATH`, `sqlite:PATH` or `sqlite::memory:` today.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match url.split_once(':').map(|(scheme, _)| scheme) {
+        Some("sqlite") => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        // Only the scheme is repeated: the rest of a database URL may hold a password.
+        Some(scheme) => Err(StoreError::Url(format!(
+            "scheme {scheme:?} is not a store this build has; {URL_FORMS}"
+        ))),
+        None => Err(StoreError::Url(format!("without a scheme; {URL_FORMS}"))),
+    }
 }
 
 /// An enrollment as stored.
@@ -249,21 +276,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Consumes the one-time URL and records the certificate, in one transaction.
     /// Of any number of concurrent calls on one enrollment, exactly one gets `Issued`.
+    /// With `supersedes`, the same transaction revokes that certificate with
+    /// reason `superseded` at `now`, unless it is revoked already (it keeps its
+    /// first reason); a call that does not issue revokes nothing.
     async fn issue(
         &self,
         enrollment_id: &str,
         certificate: &CertificateRecord,
         now: OffsetDateTime,
-    ) -> Result<IssueOutcome, StoreError>;
-
-    /// As [`Store::issue`], and in the same transaction revokes the certificate
-    /// `supersedes` with reason `superseded` (unless it is revoked already).
-    async fn issue_superseding(
-        &self,
-        enrollment_id: &str,
-        certificate: &CertificateRecord,
-        now: OffsetDateTime,
-        supersedes: &str,
+        supersedes: Option<&str>,
     ) -> Result<IssueOutcome, StoreError>;
 
     /// The certificate with this serial.
@@ -324,5 +345,62 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError> {
         let _ = (enrollment_id, at);
         Err(StoreError::Unsupported("expire_url"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[tokio::test]
+    async fn a_store_url_of_a_scheme_this_build_lacks_is_refused_without_repeating_its_password() {
+        for (url, says) in [
+            ("postgres://ca:s3cret@db/ca", "\"postgres\""),
+            ("mysql://ca:s3cret@db/ca", "\"mysql\""),
+            ("ca.db", "without a scheme"),
+        ] {
+            let err = match open(url).await {
+                Ok(_) => panic!("{url} opened a store"),
+                Err(err) => err,
+            };
+            assert!(matches!(err, StoreError::Url(_)), "{url}: {err:?}");
+            let shown = err.to_string();
+            assert!(shown.contains(says), "{url}: {shown}");
+            assert!(shown.contains(URL_FORMS), "{url}: {shown}");
+            assert!(!shown.contains("s3cret"), "{url}: {shown}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_url_opens_a_store_that_answers() {
+        let store = open("sqlite::memory:").await.expect("opens");
+        assert_eq!(store.next_crl_number().await.expect("answers"), 1);
+    }
+
+    /// The `pub async fn` names of `contract.rs`, or the rule names its macro
+    /// lists (the lines between `@each $make;` and `);`).
+    fn contract_names(listed: bool) -> BTreeSet<&'static str> {
+        let src = include_str!("contract.rs");
+        if !listed {
+            return src
+                .lines()
+                .filter_map(|l| l.strip_prefix("pub async fn "))
+                .filter_map(|l| l.split('(').next())
+                .collect();
+        }
+        src.lines()
+            .skip_while(|l| !l.contains("@each $make;"))
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with(')'))
+            .map(|l| l.trim().trim_end_matches(','))
+            .collect()
+    }
+
+    #[test]
+    fn the_contract_macro_runs_every_rule_the_contract_defines() {
+        let defined = contract_names(false);
+        assert!(defined.len() >= 18, "{defined:?}");
+        assert_eq!(contract_names(true), defined);
     }
 }

@@ -29,6 +29,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+// `?` on rusqlite's errors; the trait's error type names no backend.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Database(Box::new(e))
+    }
+}
+
+impl From<rusqlite_migration::Error> for StoreError {
+    fn from(e: rusqlite_migration::Error) -> Self {
+        Self::Migrate(Box::new(e))
+    }
+}
+
 /// The schema, in order; `PRAGMA user_version` says how many are applied.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -108,11 +121,7 @@ enum Location {
 impl Location {
     /// `sqlite::memory:`, `sqlite://PATH` or `sqlite:PATH`.
     fn parse(url: &str) -> Result<Self, StoreError> {
-        let bad = |why: &str| {
-            StoreError::Url(format!(
-                "{url:?}: {why}; use sqlite://PATH or sqlite::memory:"
-            ))
-        };
+        let bad = |why: &str| StoreError::Url(format!("{url:?}: {why}; {URL_FORMS}"));
         let rest = url
             .strip_prefix("sqlite:")
             .ok_or_else(|| bad("not a sqlite: URL"))?;
@@ -201,7 +210,15 @@ fn open_file(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)?;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| match e.sqlite_error_code() {
+            // A missing directory or a file it may not open: nothing a retry of the
+            // statement would change.
+            Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied) => {
+                StoreError::Unavailable(format!("{}: {e}", path.display()))
+            }
+            _ => e.into(),
+        })?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
 }
@@ -442,50 +459,6 @@ impl SqliteStore {
         self.read(|conn| first(conn, sql, [value], |row| enrollment_from_row(row, 0)))
             .await
     }
-
-    /// Consumes the URL, records the certificate and, for a renewal that says so,
-    /// revokes the renewed one: one transaction.
-    async fn issue_tx(
-        &self,
-        enrollment_id: &str,
-        cert: &CertificateRecord,
-        now: OffsetDateTime,
-        supersedes: Option<&str>,
-    ) -> Result<IssueOutcome, StoreError> {
-        self.write(|tx| {
-            // The claim comes first and is conditional on the stored state, so
-            // of concurrent transactions exactly one sees an open URL.
-            let claimed = tx
-                .prepare_cached(concat!("UPDATE enrollments SET state = 'issued', serial = ?1
-                      WHERE id = ?2 AND ", open_states!(), " AND url_expires_at > ?3"))?
-                .execute(params![cert.serial, enrollment_id, ts(now)])?;
-            if claimed != 1 {
-                return Ok((false, IssueOutcome::NotOpen));
-            }
-            tx.prepare_cached(
-                "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                cert.serial,
-                cert.user_id,
-                enrollment_id,
-                cert.der,
-                ts(cert.not_before),
-                ts(cert.not_after)
-            ])?;
-            if let Some(old) = supersedes {
-                // Already revoked (by the administrator meanwhile) keeps its first reason.
-                tx.prepare_cached(
-                    "UPDATE certificates SET revoked_at = ?1, reason = 'superseded'
-                      WHERE serial = ?2 AND revoked_at IS NULL",
-                )?
-                .execute(params![ts(now), old])?;
-            }
-            Ok((true, IssueOutcome::Issued))
-        })
-        .await
-    }
 }
 
 #[async_trait]
@@ -666,19 +639,41 @@ impl Store for SqliteStore {
         enrollment_id: &str,
         cert: &CertificateRecord,
         now: OffsetDateTime,
+        supersedes: Option<&str>,
     ) -> Result<IssueOutcome, StoreError> {
-        self.issue_tx(enrollment_id, cert, now, None).await
-    }
-
-    async fn issue_superseding(
-        &self,
-        enrollment_id: &str,
-        cert: &CertificateRecord,
-        now: OffsetDateTime,
-        supersedes: &str,
-    ) -> Result<IssueOutcome, StoreError> {
-        self.issue_tx(enrollment_id, cert, now, Some(supersedes))
-            .await
+        self.write(|tx| {
+            // The claim comes first and is conditional on the stored state, so
+            // of concurrent transactions exactly one sees an open URL.
+            let claimed = tx
+                .prepare_cached(concat!("UPDATE enrollments SET state = 'issued', serial = ?1
+                      WHERE id = ?2 AND ", open_states!(), " AND url_expires_at > ?3"))?
+                .execute(params![cert.serial, enrollment_id, ts(now)])?;
+            if claimed != 1 {
+                return Ok((false, IssueOutcome::NotOpen));
+            }
+            tx.prepare_cached(
+                "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                cert.serial,
+                cert.user_id,
+                enrollment_id,
+                cert.der,
+                ts(cert.not_before),
+                ts(cert.not_after)
+            ])?;
+            if let Some(old) = supersedes {
+                // Already revoked (by the administrator meanwhile) keeps its first reason.
+                tx.prepare_cached(
+                    "UPDATE certificates SET revoked_at = ?1, reason = 'superseded'
+                      WHERE serial = ?2 AND revoked_at IS NULL",
+                )?
+                .execute(params![ts(now), old])?;
+            }
+            Ok((true, IssueOutcome::Issued))
+        })
+        .await
     }
 
     async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError> {
@@ -961,197 +956,32 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_fifth_wrong_password_locks_and_nothing_counts_after() {
-        let (store, e) = store_with_enrollment().await;
-        for n in 1..=4 {
-            assert_eq!(
-                store
-                    .record_failed_auth(&e.id, 5, NOW)
-                    .await
-                    .expect("count"),
-                AuthFailure::Counted(n)
-            );
-        }
-        assert_eq!(
-            store.record_failed_auth(&e.id, 5, NOW).await.expect("lock"),
-            AuthFailure::Locked
-        );
-        assert_eq!(
-            store
-                .record_failed_auth(&e.id, 5, NOW)
-                .await
-                .expect("after"),
-            AuthFailure::NotOpen
-        );
-        let got = store
-            .enrollment(&e.id)
-            .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(got.state, EnrollmentState::Locked);
+    /// A fresh store in a file of its own, with the directory that holds it.
+    async fn file_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("contract.db").display());
+        let store = super::super::open(&url).await.expect("file store");
+        (dir, store)
     }
 
-    #[tokio::test]
-    async fn a_url_issues_once_and_the_second_claim_changes_nothing() {
-        let (store, e) = store_with_enrollment().await;
-        assert_eq!(
-            store.issue(&e.id, &cert("0A"), NOW).await.expect("first"),
-            IssueOutcome::Issued
-        );
-        assert_eq!(
-            store.issue(&e.id, &cert("0B"), NOW).await.expect("second"),
-            IssueOutcome::NotOpen
-        );
-        let certs = store.certificates(None).await.expect("list");
-        assert_eq!(certs.len(), 1);
-        assert_eq!(certs[0].serial, "0A");
-        let got = store
-            .enrollment(&e.id)
+    /// A fresh store in memory.
+    async fn memory_store() -> ((), Arc<dyn Store>) {
+        let store = super::super::open("sqlite::memory:")
             .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(got.serial.as_deref(), Some("0A"));
-        assert_eq!(got.state, EnrollmentState::Issued);
+            .expect("memory store");
+        ((), store)
     }
 
-    #[tokio::test]
-    async fn an_expired_url_neither_issues_nor_authenticates() {
-        let (store, e) = store_with_enrollment().await;
-        let late = NOW + time::Duration::days(31);
-        assert_eq!(
-            store.issue(&e.id, &cert("0A"), late).await.expect("issue"),
-            IssueOutcome::NotOpen
-        );
-        let session = SessionRecord {
-            token_hash: "h".into(),
-            enrollment_id: e.id.clone(),
-            created_at: late,
-            expires_at: late,
-        };
-        assert!(!store
-            .record_successful_auth(&session, late)
-            .await
-            .expect("auth"));
-        assert!(store.session("h").await.expect("read").is_none());
+    /// The contract on a database file, as the service runs it.
+    mod a_sqlite_file_store {
+        use super::*;
+        crate::store_contract_tests!(file_store);
     }
 
-    /// Records enrollment `e2`, a renewal of certificate `0A` that revokes it.
-    async fn create_renewal_of_0a(store: &SqliteStore, e: &NewEnrollment) {
-        let renewal = NewEnrollment {
-            id: "e2".into(),
-            token: "tok2".into(),
-            kind: Kind::Renew,
-            renews_serial: Some("0A".into()),
-            revoke_previous: true,
-            ..e.clone()
-        };
-        let mail = MailRecord {
-            id: "m2".into(),
-            enrollment_id: "e2".into(),
-            to: e.email.clone(),
-            subject: "s".into(),
-            body: "b".into(),
-            one_time_url: "http://x/issue/tok2".into(),
-            sent_at: NOW,
-        };
-        store
-            .create_enrollment(&renewal, &mail)
-            .await
-            .expect("create");
-    }
-
-    #[tokio::test]
-    async fn a_superseding_issue_revokes_the_renewed_certificate_in_the_same_step() {
-        let (store, e) = store_with_enrollment().await;
-        store.issue(&e.id, &cert("0A"), NOW).await.expect("first");
-        create_renewal_of_0a(&store, &e).await;
-        let got = store.enrollment("e2").await.expect("read").expect("exists");
-        assert!(got.revoke_previous);
-        let mut new_cert = cert("0B");
-        new_cert.enrollment_id = "e2".into();
-        let later = NOW + time::Duration::hours(2);
-        assert_eq!(
-            store
-                .issue_superseding("e2", &new_cert, later, "0A")
-                .await
-                .expect("renew"),
-            IssueOutcome::Issued
-        );
-        let old = store
-            .certificate("0A")
-            .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(old.revoked_at, Some(later));
-        assert_eq!(old.reason.as_deref(), Some("superseded"));
-        let revoked: Vec<String> = store
-            .revoked()
-            .await
-            .expect("list")
-            .into_iter()
-            .map(|c| c.serial)
-            .collect();
-        assert_eq!(revoked, ["0A"]);
-    }
-
-    #[tokio::test]
-    async fn the_download_read_has_the_enrollment_and_only_once_issued_its_certificate() {
-        let (store, e) = store_with_enrollment().await;
-        let (before, none) = store
-            .enrollment_and_certificate_by_token("tok")
-            .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(before.id, e.id);
-        assert_eq!(none, None);
-        store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
-        let (after, issued) = store
-            .enrollment_and_certificate_by_token("tok")
-            .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(Some(after), store.enrollment(&e.id).await.expect("read"));
-        assert_eq!(issued, store.certificate("0A").await.expect("read"));
-        assert!(issued.is_some());
-        assert!(store
-            .enrollment_and_certificate_by_token("nope")
-            .await
-            .expect("read")
-            .is_none());
-    }
-
-    #[tokio::test]
-    async fn superseding_a_certificate_revoked_meanwhile_issues_and_keeps_the_first_reason() {
-        let (store, e) = store_with_enrollment().await;
-        store.issue(&e.id, &cert("0A"), NOW).await.expect("first");
-        store
-            .revoke("0A", NOW, "keyCompromise")
-            .await
-            .expect("revoke");
-        create_renewal_of_0a(&store, &e).await;
-        let mut new_cert = cert("0B");
-        new_cert.enrollment_id = "e2".into();
-        let later = NOW + time::Duration::hours(2);
-        assert_eq!(
-            store
-                .issue_superseding("e2", &new_cert, later, "0A")
-                .await
-                .expect("renew"),
-            IssueOutcome::Issued
-        );
-        assert_eq!(
-            store
-                .issue_superseding("e2", &cert("0C"), later, "0A")
-                .await
-                .expect("again"),
-            IssueOutcome::NotOpen
-        );
-        let old = store.certificate("0A").await.expect("read").expect("0A");
-        assert_eq!(old.revoked_at, Some(NOW));
-        assert_eq!(old.reason.as_deref(), Some("keyCompromise"));
-        assert!(store.certificate("0B").await.expect("read").is_some());
-        assert!(store.certificate("0C").await.expect("read").is_none());
+    /// The contract on `sqlite::memory:`, as the tests run it.
+    mod an_in_memory_sqlite_store {
+        use super::*;
+        crate::store_contract_tests!(memory_store);
     }
 
     fn session(n: usize) -> SessionRecord {
@@ -1218,55 +1048,6 @@ mod tests {
         assert_eq!(restarted.session("h1").await.expect("read"), None);
     }
 
-    #[tokio::test]
-    async fn crl_numbers_only_grow_and_an_older_crl_never_replaces_a_newer_one() {
-        let store = SqliteStore::connect("sqlite::memory:")
-            .await
-            .expect("store");
-        assert_eq!(store.current_crl().await.expect("read"), None);
-        let (a, b) = (
-            store.next_crl_number().await.expect("a"),
-            store.next_crl_number().await.expect("b"),
-        );
-        assert_eq!((a, b), (1, 2));
-        let crl = |number: u64| CrlRecord {
-            number,
-            der: vec![u8::try_from(number).unwrap_or(0)],
-            this_update: NOW,
-            next_update: NOW + time::Duration::days(7),
-            revoked_count: 0,
-        };
-        store.save_crl(&crl(2)).await.expect("save 2");
-        store.save_crl(&crl(1)).await.expect("save 1");
-        assert_eq!(store.current_crl().await.expect("read"), Some(crl(2)));
-    }
-
-    #[tokio::test]
-    async fn revoking_twice_is_reported_and_keeps_the_first_time() {
-        let (store, e) = store_with_enrollment().await;
-        store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
-        assert_eq!(
-            store.revoke("0A", NOW, "keyCompromise").await.expect("r1"),
-            RevokeOutcome::Revoked
-        );
-        let later = NOW + time::Duration::hours(1);
-        assert_eq!(
-            store.revoke("0A", later, "superseded").await.expect("r2"),
-            RevokeOutcome::AlreadyRevoked
-        );
-        assert_eq!(
-            store.revoke("FF", NOW, "x").await.expect("r3"),
-            RevokeOutcome::NotFound
-        );
-        let c = store
-            .certificate("0A")
-            .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(c.revoked_at, Some(NOW));
-        assert_eq!(c.reason.as_deref(), Some("keyCompromise"));
-    }
-
     #[test]
     fn store_urls_name_a_file_or_memory_and_anything_else_is_refused() {
         assert_eq!(
@@ -1313,7 +1094,10 @@ mod tests {
             .create_enrollment(&e, &mail_for(&e))
             .await
             .expect("create");
-        store.issue(&e.id, &cert("0A"), NOW).await.expect("issue");
+        store
+            .issue(&e.id, &cert("0A"), NOW, None)
+            .await
+            .expect("issue");
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..16 {
             let store = store.clone();

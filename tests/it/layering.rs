@@ -494,6 +494,17 @@ impl Resolver<'_> {
     }
 }
 
+/// Where `word` first stands as a whole word in `code`.
+fn word_at(code: &str, word: &str) -> Option<usize> {
+    let c: Vec<char> = code.chars().collect();
+    let w: Vec<char> = word.chars().collect();
+    (0..c.len().saturating_sub(w.len() - 1)).find(|&i| {
+        c[i..].starts_with(&w)
+            && (i == 0 || !(is_ident(c[i - 1]) || c[i - 1] == ':'))
+            && c.get(i + w.len()).is_none_or(|&n| !is_ident(n))
+    })
+}
+
 /// The modules a file declares (`mod x;`, `pub mod x;`, `pub(crate) mod x;`).
 fn declared_children(code: &str) -> BTreeSet<String> {
     let words: Vec<&str> = code
@@ -558,7 +569,14 @@ fn import_graph(files: &BTreeMap<String, String>) -> Graph {
             blank(&mut code, u.start, u.end);
         }
         let children = declared_children(&p.code);
-        refs.extend(code_paths(&code.into_iter().collect::<String>(), &children));
+        let rest: String = code.into_iter().collect();
+        // A name the file re-exports and also uses itself is imported by it.
+        for (alias, path) in &p.reexports {
+            if let Some(at) = word_at(&rest, alias) {
+                refs.push((at, path.clone()));
+            }
+        }
+        refs.extend(code_paths(&rest, &children));
         let edges = graph.entry(name.clone()).or_default();
         for (offset, path) in refs {
             let Some(abs) = crate_.absolute(&p.module, &path, true) else {
@@ -940,6 +958,21 @@ fn a_parent_that_names_its_childs_items_while_the_child_uses_the_parent_is_a_cir
             .collect::<Vec<_>>(),
         ["http/mod.rs", "http/site.rs"]
     );
+}
+
+#[test]
+fn a_facade_that_uses_what_it_re_exports_imports_it() {
+    let graph = synthetic(&[
+        ("lib.rs", "mod store;\n"),
+        (
+            "store/mod.rs",
+            "mod sqlite;\npub use sqlite::Sqlite;\npub trait Store {}\nfn open() { Sqlite::connect() }\n",
+        ),
+        ("store/sqlite.rs", "use super::Store;\npub struct Sqlite;\n"),
+    ]);
+    assert_eq!(targets(&graph, "store/mod.rs"), ["store/sqlite.rs"]);
+    let found = circles(&graph);
+    assert_eq!(found.len(), 1, "{}", describe("", &graph, &found));
 }
 
 #[test]

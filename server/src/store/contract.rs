@@ -7,12 +7,14 @@
 //! `store/sqlite.rs`). The race rules spawn their calls at once, so they only
 //! race on a multi-threaded runtime, which the macro's tests use.
 
-use super::*;
+use super::interface::*;
 use std::sync::Arc;
 use time::macros::datetime;
 use time::Duration;
+use time::OffsetDateTime;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
+use webra2_wire::{EnrollmentState, Kind};
 
 /// When every rule starts.
 const NOW: OffsetDateTime = datetime!(2026-11-25 00:00 UTC);

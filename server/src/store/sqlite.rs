@@ -20,7 +20,8 @@
 //! the last write drops its whole page cache at its next read and reads the
 //! pages again through the kernel; the one connection's cache stays valid.
 
-use super::*;
+use super::interface::*;
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 use std::collections::HashMap;
@@ -28,6 +29,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use time::OffsetDateTime;
+use webra2_wire::{EnrollmentState, Kind};
 
 // `?` on rusqlite's errors; the trait's error type names no backend.
 impl From<rusqlite::Error> for StoreError {

@@ -1,0 +1,322 @@
+//! The store's interface: the [`Store`] trait every backend implements, the
+//! records it keeps, and [`StoreError`], which names no backend's types.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use webra2_wire::{EnrollmentState, Kind};
+
+/// The store URLs this build takes, as the refusals name them.
+pub(crate) const URL_FORMS: &str = "use sqlite://PATH or sqlite::memory:";
+
+/// A store failure. Always a 500 to the caller, with the cause logged.
+///
+/// It names no backend's types, so the handlers and the trait stay the same
+/// whatever database is behind them; each backend converts its own errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store URL names no store this build has.
+    #[error("store URL {0}")]
+    Url(String),
+    /// The database cannot be reached: not opened, not connected, not there.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Migrations failed.
+    #[error("migration: {0}")]
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value could not be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// This store does not implement the operation.
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
+}
+
+/// An enrollment as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrollmentRecord {
+    /// Its id.
+    pub id: String,
+    /// The one-time URL's token.
+    pub token: String,
+    /// The user the certificate is for.
+    pub user_id: String,
+    /// Where the mail went.
+    pub email: String,
+    /// `new` or `renew`.
+    pub kind: Kind,
+    /// The stored state; [`EnrollmentRecord::state_at`] adds expiry.
+    pub state: EnrollmentState,
+    /// The argon2 PHC string of the auth password.
+    pub password_hash: String,
+    /// Wrong passwords in a row.
+    pub failed_attempts: u32,
+    /// When the mail counts as sent.
+    pub mail_sent_at: OffsetDateTime,
+    /// When the URL stops working.
+    pub url_expires_at: OffsetDateTime,
+    /// The serial it issued, once issued.
+    pub serial: Option<String>,
+    /// For a renewal: the serial it renews.
+    pub renews_serial: Option<String>,
+    /// For a renewal: issuing revokes `renews_serial` as superseded.
+    pub revoke_previous: bool,
+}
+
+impl EnrollmentRecord {
+    /// The state at `now`: a pending URL past its expiry is `expired`.
+    pub fn state_at(&self, now: OffsetDateTime) -> EnrollmentState {
+        match self.state {
+            EnrollmentState::Pending | EnrollmentState::Authenticated
+                if now >= self.url_expires_at =>
+            {
+                EnrollmentState::Expired
+            }
+            s => s,
+        }
+    }
+}
+
+/// A new enrollment to record.
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    /// Its id.
+    pub id: String,
+    /// The one-time URL's token.
+    pub token: String,
+    /// The user.
+    pub user_id: String,
+    /// The mail address.
+    pub email: String,
+    /// `new` or `renew`.
+    pub kind: Kind,
+    /// The argon2 PHC string of the auth password.
+    pub password_hash: String,
+    /// When the mail counts as sent.
+    pub mail_sent_at: OffsetDateTime,
+    /// When the URL stops working.
+    pub url_expires_at: OffsetDateTime,
+    /// For a renewal: the serial it renews.
+    pub renews_serial: Option<String>,
+    /// For a renewal: issuing revokes `renews_serial` as superseded.
+    pub revoke_previous: bool,
+    /// When it was prepared (service clock).
+    pub created_at: OffsetDateTime,
+}
+
+/// One mail of the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailRecord {
+    /// Its id.
+    pub id: String,
+    /// The enrollment it announces.
+    pub enrollment_id: String,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The plain-text body.
+    pub body: String,
+    /// The URL it carries.
+    pub one_time_url: String,
+    /// When it counts as sent.
+    pub sent_at: OffsetDateTime,
+}
+
+/// A Step 1 session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// SHA-256 of the session token, hex: the token itself is never stored.
+    pub token_hash: String,
+    /// The enrollment it belongs to.
+    pub enrollment_id: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it ends.
+    pub expires_at: OffsetDateTime,
+}
+
+/// One issued certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateRecord {
+    /// Upper-case hex serial.
+    pub serial: String,
+    /// The user it was issued to.
+    pub user_id: String,
+    /// The enrollment that issued it.
+    pub enrollment_id: String,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Why it was revoked.
+    pub reason: Option<String>,
+}
+
+/// A generated CRL, as kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrlRecord {
+    /// Its CRL number.
+    pub number: u64,
+    /// The CRL, DER.
+    pub der: Vec<u8>,
+    /// Its thisUpdate.
+    pub this_update: OffsetDateTime,
+    /// Its nextUpdate.
+    pub next_update: OffsetDateTime,
+    /// How many revoked certificates it lists: fewer than the store holds means stale.
+    pub revoked_count: u64,
+}
+
+/// What happened to a wrong password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Counted; this many wrong passwords in a row so far.
+    Counted(u32),
+    /// This one locked the URL.
+    Locked,
+    /// The URL was not open for passwords any more (issued, locked or expired meanwhile).
+    NotOpen,
+}
+
+/// What happened to an issuance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// The URL was consumed and the certificate recorded.
+    Issued,
+    /// Another request got there first, or the URL is locked or expired; nothing changed.
+    NotOpen,
+}
+
+/// What happened to a revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// Revoked now.
+    Revoked,
+    /// It was revoked before; nothing changed.
+    AlreadyRevoked,
+    /// No such certificate.
+    NotFound,
+}
+
+/// The narrow interface between the handlers and the database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Records an enrollment and its mail, together or not at all.
+    async fn create_enrollment(
+        &self,
+        enrollment: &NewEnrollment,
+        mail: &MailRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The enrollment with this one-time URL token.
+    async fn enrollment_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<EnrollmentRecord>, StoreError>;
+
+    /// The enrollment with this id.
+    async fn enrollment(&self, id: &str) -> Result<Option<EnrollmentRecord>, StoreError>;
+
+    /// Counts a wrong password; the `lock_after`-th in a row locks the URL.
+    /// Only a URL open at `now` counts.
+    async fn record_failed_auth(
+        &self,
+        enrollment_id: &str,
+        lock_after: u32,
+        now: OffsetDateTime,
+    ) -> Result<AuthFailure, StoreError>;
+
+    /// Resets the wrong-password count, marks the enrollment authenticated and
+    /// records the session. `false` (and nothing changed) if the URL is not open at `now`.
+    async fn record_successful_auth(
+        &self,
+        session: &SessionRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// The session with this token hash. A session never changes once recorded
+    /// (it only expires, which the caller decides by its clock), so a store may
+    /// answer from a copy it keeps.
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Consumes the one-time URL and records the certificate, in one transaction.
+    /// Of any number of concurrent calls on one enrollment, exactly one gets `Issued`.
+    /// With `supersedes`, the same transaction revokes that certificate with
+    /// reason `superseded` at `now`, unless it is revoked already (it keeps its
+    /// first reason); a call that does not issue revokes nothing.
+    async fn issue(
+        &self,
+        enrollment_id: &str,
+        certificate: &CertificateRecord,
+        now: OffsetDateTime,
+        supersedes: Option<&str>,
+    ) -> Result<IssueOutcome, StoreError>;
+
+    /// The certificate with this serial.
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// The enrollment with this one-time URL token and the certificate it
+    /// issued (`None` before it issued): what the certificate download needs,
+    /// which a store may read in one step. The default reads the two in turn.
+    async fn enrollment_and_certificate_by_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
+        let Some(enrollment) = self.enrollment_by_token(token).await? else {
+            return Ok(None);
+        };
+        let certificate = match enrollment.serial.as_deref() {
+            Some(serial) => self.certificate(serial).await?,
+            None => None,
+        };
+        Ok(Some((enrollment, certificate)))
+    }
+
+    /// Every revoked certificate, in revocation order: what the CRL lists.
+    async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError>;
+
+    /// Takes the next CRL number: 1, 2, 3, ...; never the same number twice.
+    async fn next_crl_number(&self) -> Result<u64, StoreError>;
+
+    /// Keeps `crl` as the current CRL, unless one with a higher number is kept already.
+    async fn save_crl(&self, crl: &CrlRecord) -> Result<(), StoreError>;
+
+    /// The current CRL, if one was generated.
+    async fn current_crl(&self) -> Result<Option<CrlRecord>, StoreError>;
+
+    /// Every certificate, newest first, optionally of one user.
+    async fn certificates(
+        &self,
+        user_id: Option<&str>,
+    ) -> Result<Vec<CertificateRecord>, StoreError>;
+
+    /// Revokes a certificate.
+    async fn revoke(
+        &self,
+        serial: &str,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<RevokeOutcome, StoreError>;
+
+    /// The outbox, newest first, optionally to one address.
+    async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError>;
+
+    /// Moves an enrollment's URL expiry to `at` (the `expire_url_now` fault).
+    /// `false` if there is no such enrollment. Stores without it refuse.
+    async fn expire_url(
+        &self,
+        enrollment_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let _ = (enrollment_id, at);
+        Err(StoreError::Unsupported("expire_url"))
+    }
+}

@@ -14,7 +14,6 @@ use anyhow::{anyhow, bail, Context};
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::header;
-use base64::Engine as _;
 use http_body_util::BodyExt;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::RsaPrivateKey;
@@ -204,22 +203,11 @@ fn record(client: &Client) -> CertificateRecord {
     }
 }
 
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
 /// Writes the client's certificate and key as PEM (curl wants PEM), returns their paths.
 fn write_client(dir: &Path, name: &str, client: &Client) -> anyhow::Result<(PathBuf, PathBuf)> {
     let cert = dir.join(format!("{name}.cert.pem"));
     let key = dir.join(format!("{name}.key.pem"));
-    std::fs::write(&cert, pem("CERTIFICATE", &client.cert.der))?;
+    std::fs::write(&cert, webra2_wire::pem_encode("CERTIFICATE", &client.cert.der))?;
     std::fs::write(&key, client.key.to_pkcs8_pem(LineEnding::LF)?.as_bytes())?;
     Ok((cert, key))
 }
@@ -251,7 +239,7 @@ impl Server {
     ) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir()?;
         let root_pem = dir.path().join("root.pem");
-        std::fs::write(&root_pem, pem("CERTIFICATE", ca.root().cert_der()))?;
+        std::fs::write(&root_pem, webra2_wire::pem_encode("CERTIFICATE", ca.root().cert_der()))?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let (stop, stopped) = oneshot::channel::<()>();

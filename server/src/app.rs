@@ -87,9 +87,6 @@ impl Application {
             format!("{}/confirm", base_url("https", addr))
         });
 
-        let store = store::open(&settings.db)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
         let profile = Profile::load(&settings.profile)?;
         let root = load_root(&settings.root).await?;
         let faults = crate::faults::Faults::from_set(&settings.faults)
@@ -103,6 +100,10 @@ impl Application {
         };
         let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
+        // Last: every other setting was checked before the store is created or migrated.
+        let store = store::open(&settings.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
 
         let service = Service::new(Parts {
             store,

@@ -314,10 +314,9 @@ impl Settings {
                 .or(file.confirm_addr)
                 .unwrap_or(d.confirm_addr),
             db: args.db.or(file.db).unwrap_or(d.db),
-            admin_token: args
-                .admin_token
-                .or(file.admin_token)
-                .filter(|t| !t.is_empty()),
+            // An empty token is kept, and refused by `validate`: read as "no
+            // token" it would leave the admin API open.
+            admin_token: args.admin_token.or(file.admin_token),
             profile: args.profile.or(file.profile).unwrap_or(d.profile),
             public_url: args.public_url.or(file.public_url),
             confirm_url: args.confirm_url.or(file.confirm_url),
@@ -366,6 +365,11 @@ impl Settings {
             );
         }
         if let Some(token) = &self.admin_token {
+            if token.is_empty() {
+                anyhow::bail!(
+                    "the admin token is empty, which would leave the admin API open: give one of at least 16 characters, or none on a loopback admin listener"
+                );
+            }
             if token.len() < 16 {
                 anyhow::bail!("the admin token must be at least 16 characters");
             }

@@ -2,6 +2,7 @@
 //! with an in-memory store (or a temp SQLite file), and drives it over HTTP,
 //! with the client library, or as subprocesses.
 
+mod bad_input;
 mod client_e2e;
 mod client_wiremock;
 mod harness;

@@ -34,9 +34,10 @@ pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
     Err(_) => panic!("+09:00 is a valid offset"),
 };
 
-/// An instant as the service writes it: the same moment, shown in Japan time.
+/// An instant as the service writes it: the same moment, shown in Japan time
+/// (in its own offset if Japan time would be past the year 9999).
 pub fn in_jst(at: OffsetDateTime) -> OffsetDateTime {
-    at.to_offset(JST)
+    at.checked_to_offset(JST).unwrap_or(at)
 }
 
 /// Formats a serial as the contract writes it: upper-case hex, no separators.
@@ -66,6 +67,15 @@ mod tests {
             fingerprint_groups(&digest),
             "00010203 04050607 08090A0B 0C0D0E0F 10111213"
         );
+    }
+
+    #[test]
+    fn an_instant_too_late_for_japan_time_keeps_its_own_offset() {
+        let last = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        assert_eq!(in_jst(last), last);
+        let ok = time::macros::datetime!(2026-12-02 00:00 UTC);
+        assert_eq!(in_jst(ok).offset(), JST);
+        assert_eq!(in_jst(ok), ok);
     }
 
     #[test]

@@ -207,7 +207,10 @@ fn record(client: &Client) -> CertificateRecord {
 fn write_client(dir: &Path, name: &str, client: &Client) -> anyhow::Result<(PathBuf, PathBuf)> {
     let cert = dir.join(format!("{name}.cert.pem"));
     let key = dir.join(format!("{name}.key.pem"));
-    std::fs::write(&cert, webra2_wire::pem_encode("CERTIFICATE", &client.cert.der))?;
+    std::fs::write(
+        &cert,
+        webra2_wire::pem_encode("CERTIFICATE", &client.cert.der),
+    )?;
     std::fs::write(&key, client.key.to_pkcs8_pem(LineEnding::LF)?.as_bytes())?;
     Ok((cert, key))
 }
@@ -239,7 +242,10 @@ impl Server {
     ) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir()?;
         let root_pem = dir.path().join("root.pem");
-        std::fs::write(&root_pem, webra2_wire::pem_encode("CERTIFICATE", ca.root().cert_der()))?;
+        std::fs::write(
+            &root_pem,
+            webra2_wire::pem_encode("CERTIFICATE", ca.root().cert_der()),
+        )?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -646,6 +652,33 @@ fn the_serial_is_printed_without_the_sign_padding_zero() -> anyhow::Result<()> {
         if confirmation.serial.starts_with("00") {
             bail!("leading zero byte in {}", confirmation.serial);
         }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_route_or_method_the_confirm_listener_lacks_is_a_problem_document() -> anyhow::Result<()>
+{
+    let ca = webra2_ca(Root::fixture())?;
+    let app = crate::http::confirm_router(state(ca, Arc::new(FakeStore::default()), Clock::real()));
+    for (method, path, status) in [("GET", "/nope", 404), ("POST", "/confirm", 400)] {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())?;
+        let resp = app.clone().oneshot(req).await?;
+        assert_eq!(resp.status().as_u16(), status, "{method} {path}");
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(content_type, PROBLEM_CONTENT_TYPE, "{method} {path}");
+        let body = resp.into_body().collect().await?.to_bytes();
+        let problem: Problem = serde_json::from_slice(&body)?;
+        assert_eq!(problem.status, status);
     }
     Ok(())
 }

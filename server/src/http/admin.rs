@@ -1,11 +1,11 @@
 //! The admin listener's handlers: preparation, outbox, certificates, clock
 //! and faults. Each extracts, calls the service, and answers JSON.
 
-use super::extract::{AdminJson, OptionalAdminJson};
+use super::extract::{bearer, AdminJson, OptionalAdminJson, Param, Query};
 use super::problem::AppError;
-use crate::service::{Preparation, Reason, Serial};
+use crate::service::{Preparation, Reason, Serial, ServiceInstant};
 use crate::state::AppState;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,12 +24,7 @@ pub async fn require_token(
     next: Next,
 ) -> Result<Response, AppError> {
     if let Some(expected) = &state.settings.admin_token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let given = bearer(req.headers()).unwrap_or("");
         if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(AppError::new(
                 ProblemKind::Unauthorized,
@@ -53,7 +48,7 @@ pub async fn prepare(
 /// `GET /admin/enrollments/{id}`.
 pub async fn enrollment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Param(id): Param,
 ) -> Result<Json<EnrollmentView>, AppError> {
     Ok(Json(state.service.enrollment_view(&id).await?))
 }
@@ -91,7 +86,7 @@ pub async fn certificates(
 /// `GET /admin/certificates/{serial}`.
 pub async fn certificate(
     State(state): State<AppState>,
-    Path(serial): Path<String>,
+    Param(serial): Param,
 ) -> Result<Json<CertificateView>, AppError> {
     let serial = Serial::parse(&serial)?;
     Ok(Json(state.service.certificate(&serial).await?))
@@ -100,7 +95,7 @@ pub async fn certificate(
 /// `POST /admin/certificates/{serial}/revoke`.
 pub async fn revoke(
     State(state): State<AppState>,
-    Path(serial): Path<String>,
+    Param(serial): Param,
     OptionalAdminJson(req): OptionalAdminJson<RevokeRequest>,
 ) -> Result<Json<CertificateView>, AppError> {
     let reason = Reason::parse(req.unwrap_or_default().reason.as_deref())?;
@@ -117,8 +112,9 @@ pub async fn get_clock(State(state): State<AppState>) -> Json<ClockView> {
 pub async fn set_clock(
     State(state): State<AppState>,
     AdminJson(req): AdminJson<SetClock>,
-) -> Json<ClockView> {
-    Json(state.service.set_clock(req.now, req.running))
+) -> Result<Json<ClockView>, AppError> {
+    let now = ServiceInstant::parse(req.now, "now")?;
+    Ok(Json(state.service.set_clock(now, req.running)))
 }
 
 /// `DELETE /admin/clock`: back to real time.

@@ -1,7 +1,7 @@
 //! The pages' script and style sheet, compiled into the binary and served by
 //! the mock itself: the issuance site loads nothing from outside.
 
-use axum::extract::Path;
+use super::extract::Param;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use webra2_wire::ProblemKind;
@@ -28,7 +28,7 @@ const FILES: [(&str, &str, &str); 3] = [
 ];
 
 /// `GET /static/{file}`.
-pub async fn file(Path(name): Path<String>) -> Result<Response, AppError> {
+pub async fn file(Param(name): Param) -> Result<Response, AppError> {
     let (_, media, body) = FILES
         .iter()
         .find(|(n, _, _)| *n == name)

@@ -6,9 +6,11 @@
 //! take the raw bytes and parse them here with [`body`] and [`json_or_form`].
 
 use super::problem::AppError;
+use crate::service::{OneTimeToken, ServiceError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use webra2_wire::ProblemKind;
@@ -61,6 +63,52 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalAdminJson<T
     }
 }
 
+/// The one-time URL's token in the path. A path that cannot hold one of ours
+/// (not UTF-8, not the token's alphabet) is an unknown URL.
+#[derive(Debug)]
+pub struct Token(pub OneTimeToken);
+
+impl<S: Send + Sync> FromRequestParts<S> for Token {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let raw = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::from(ServiceError::UnknownUrl))?;
+        Ok(Self(OneTimeToken::parse(&raw.0)?))
+    }
+}
+
+/// A path parameter; one that cannot be read (not UTF-8) is a problem document.
+#[derive(Debug)]
+pub struct Param(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Param {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| AppError::new(ProblemKind::NotFound, format!("no such resource: {e}")))
+    }
+}
+
+/// A query string; one that cannot be read is a problem document.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| AppError::new(ProblemKind::BadRequest, e.body_text()))
+    }
+}
+
 /// The body's media type, lower-cased, without parameters.
 pub fn media_type(headers: &HeaderMap) -> String {
     headers
@@ -94,8 +142,7 @@ pub fn json_or_form<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Re
     if media == "application/x-www-form-urlencoded" {
         serde_urlencoded_from(body)
     } else if media.is_empty() || media.ends_with("json") {
-        serde_json::from_slice(body)
-            .map_err(|e| AppError::new(ProblemKind::BadRequest, format!("invalid JSON body: {e}")))
+        json_object(body)
     } else {
         Err(AppError::new(
             ProblemKind::UnsupportedMediaType,
@@ -118,18 +165,35 @@ pub fn admin_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
             format!("{media} is not accepted here: send application/json"),
         ));
     }
+    json_object(body)
+}
+
+/// A JSON object of the expected shape. Only an object: serde would also
+/// take a struct's fields from an array in order, which no client means.
+fn json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(AppError::new(
+            ProblemKind::BadRequest,
+            "invalid JSON body: it must be a JSON object ({...})",
+        ));
+    }
     serde_json::from_slice(body)
         .map_err(|e| AppError::new(ProblemKind::BadRequest, format!("invalid JSON body: {e}")))
 }
 
+/// The credentials of `Authorization: Bearer <credentials>` (the scheme in any case).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credentials) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
+}
+
 /// The session token a request presents: `Authorization: Bearer` or the cookie.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(bearer) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(bearer.trim().to_owned());
+    if let Some(bearer) = bearer(headers) {
+        return Some(bearer.to_owned());
     }
     headers
         .get_all(header::COOKIE)
@@ -187,5 +251,34 @@ mod tests {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
         let err = json_or_form::<Pw>(&h, b"<x/>").expect_err("refused");
         assert_eq!(err.kind(), Some(ProblemKind::UnsupportedMediaType));
+    }
+
+    #[test]
+    fn a_json_array_is_not_taken_for_an_object() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Pin {
+            #[allow(dead_code)]
+            pin: String,
+        }
+        let h = HeaderMap::new();
+        for body in [&br#"["1234abcd"]"#[..], b" [] ", b"\"x\"", b"7"] {
+            let err = json_or_form::<Pin>(&h, body).expect_err("not an object");
+            assert_eq!(err.kind(), Some(ProblemKind::BadRequest));
+            let err = admin_json::<Pin>(&h, body).expect_err("not an object");
+            assert_eq!(err.kind(), Some(ProblemKind::BadRequest));
+        }
+        assert!(admin_json::<Pin>(&h, br#" {"pin":"1234abcd"}"#).is_ok());
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for value in ["Bearer T1", "bearer T1", "BEARER  T1"] {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(bearer(&h), Some("T1"), "{value}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic T1"));
+        assert_eq!(bearer(&h), None);
     }
 }

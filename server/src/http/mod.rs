@@ -62,6 +62,8 @@ pub fn confirm_routes(state: AppState) -> Router {
     Router::new()
         .route(CONFIRM, get(confirm::confirm))
         .route(HEALTHZ, get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 

@@ -1,7 +1,7 @@
 //! The issuance site's routes, Steps 1–3: each extracts, calls the service,
 //! and answers JSON to `Accept: application/json` or a page otherwise.
 
-use super::extract::{self, wants_json, SESSION_COOKIE};
+use super::extract::{self, wants_json, Query, Token, SESSION_COOKIE};
 use super::pages;
 use super::problem::AppError;
 use crate::service::{
@@ -10,7 +10,7 @@ use crate::service::{
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -22,10 +22,9 @@ use webra2_wire::{
 /// `GET /issue/{token}`: Step 1.
 pub async fn step1(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Token(token): Token,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let token = OneTimeToken::parse(&token)?;
     let enrollment = state.service.open(&token).await?;
     let title = site_title(enrollment.kind);
     if wants_json(&headers) {
@@ -42,11 +41,10 @@ pub async fn step1(
 /// `POST /issue/{token}/auth`: Step 1, the auth password.
 pub async fn auth(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Token(token): Token,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let token = OneTimeToken::parse(&token)?;
     let site = state.service.open(&token).await?.kind;
     let parsed = extract::body(body)
         .and_then(|body| extract::json_or_form::<AuthRequest>(&headers, &body))
@@ -100,11 +98,10 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
 /// `POST /issue/{token}/csr`: Step 2, the key.
 pub async fn csr(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Token(token): Token,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let token = OneTimeToken::parse(&token)?;
     let session = extract::session_token(&headers);
     let json = wants_json(&headers);
     // 発行 pressed twice (or the form sent again): the session that issued
@@ -136,11 +133,10 @@ pub async fn csr(
 /// PIN-encrypted PKCS#12. It consumes the one-time URL like a CSR does.
 pub async fn pkcs12(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Token(token): Token,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let token = OneTimeToken::parse(&token)?;
     let session = extract::session_token(&headers);
     let Begun::Open(ready) = state
         .service
@@ -204,10 +200,9 @@ fn step3_page(
 /// of Step 3 is the answer of the request that issued.
 pub async fn step3(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Token(token): Token,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let token = OneTimeToken::parse(&token)?;
     let session = extract::session_token(&headers);
     let issuance = state
         .service
@@ -225,11 +220,10 @@ pub struct FormatQuery {
 /// `GET /issue/{token}/certificate`: Step 3, the client certificate.
 pub async fn certificate(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Token(token): Token,
     Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let token = OneTimeToken::parse(&token)?;
     let format = CertificateFormat::parse(q.format.as_deref())?;
     let session = extract::session_token(&headers);
     let file = state

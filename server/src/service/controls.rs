@@ -4,7 +4,7 @@
 
 use super::error::ServiceError;
 use super::instance::Service;
-use time::OffsetDateTime;
+use super::types::ServiceInstant;
 use webra2_wire::{in_jst, ClockView, FaultSet};
 
 impl Service {
@@ -17,7 +17,8 @@ impl Service {
     }
 
     /// Fixes the service clock at `now`, or sets it running from `now`.
-    pub fn set_clock(&self, now: OffsetDateTime, running: bool) -> ClockView {
+    pub fn set_clock(&self, now: ServiceInstant, running: bool) -> ClockView {
+        let now = now.get();
         if running {
             self.clock.set_running_from(now);
         } else {

@@ -3,7 +3,7 @@
 
 use super::error::ServiceError;
 use super::instance::{blocking, Service};
-use super::types::{AuthPassword, OneTimeToken, Preparation};
+use super::types::{AuthPassword, OneTimeToken, Preparation, ServiceInstant};
 use crate::secrets;
 use crate::store::{AuthFailure, EnrollmentRecord, MailRecord, NewEnrollment, SessionRecord};
 use time::{Duration, OffsetDateTime};
@@ -44,11 +44,13 @@ impl Service {
         // Whole seconds: that is what the store and the certificate keep.
         let mail_sent_at = req
             .mail_sent_at
-            .unwrap_or(now)
+            .map_or(now, ServiceInstant::get)
             .replace_nanosecond(0)
             .map_err(ServiceError::internal)?;
         let days = req.url_valid_days.unwrap_or(self.policy.url_valid_days);
-        let url_expires_at = mail_sent_at + Duration::days(i64::from(days));
+        let url_expires_at = mail_sent_at
+            .checked_add(Duration::days(i64::from(days)))
+            .ok_or_else(|| ServiceError::invalid("url_valid_days runs past the year 9999"))?;
         let password = req.auth_password.clone();
         let password_hash = blocking(move || {
             secrets::hash_password(password.expose()).map_err(ServiceError::internal)
@@ -168,7 +170,9 @@ impl Service {
         }
 
         let session = secrets::new_token();
-        let expires_at = now + Duration::minutes(self.policy.session_minutes);
+        let expires_at = now
+            .checked_add(Duration::minutes(self.policy.session_minutes))
+            .ok_or_else(|| ServiceError::internal("the session would end past the year 9999"))?;
         let record = SessionRecord {
             token_hash: secrets::token_hash(&session),
             enrollment_id: enrollment.id.clone(),
@@ -207,11 +211,13 @@ impl Service {
         let site = enrollment.kind;
         let token = session.ok_or(ServiceError::SessionRequired { site })?;
         let expired = || ServiceError::SessionExpired { site };
+        // A token no session ever had is no session at all; one that was
+        // another URL's, or has ended, has expired for this URL.
         let record = self
             .store
             .session(&secrets::token_hash(token))
             .await?
-            .ok_or_else(expired)?;
+            .ok_or(ServiceError::SessionRequired { site })?;
         if record.enrollment_id != enrollment.id || self.clock.now() >= record.expires_at {
             return Err(expired());
         }

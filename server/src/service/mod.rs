@@ -26,4 +26,6 @@ pub use enrollment::Authenticated;
 pub use error::ServiceError;
 pub use instance::{site_title, Parts, Policy, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
-pub use types::{AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, UserId};
+pub use types::{
+    AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,
+};

@@ -90,7 +90,9 @@ impl Service {
             .now()
             .replace_nanosecond(0)
             .unwrap_or(self.clock.now());
-        let next_update = now + CRL_VALIDITY;
+        let next_update = now
+            .checked_add(CRL_VALIDITY)
+            .ok_or_else(|| ServiceError::internal("the CRL would end past the year 9999"))?;
         let ca = self.ca.clone();
         let revoked_count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
         let der = blocking(move || {

@@ -4,6 +4,7 @@
 //! is the problem document the caller gets.
 
 use super::error::ServiceError;
+use time::macros::datetime;
 use time::OffsetDateTime;
 use webra2_wire::{Kind, PrepareEnrollment, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS};
 
@@ -191,6 +192,36 @@ impl Reason {
     }
 }
 
+/// The earliest instant the service works with: X.509 validity before 1950
+/// cannot be written as RFC 5280 asks (UTCTime starts there).
+pub const EARLIEST: OffsetDateTime = datetime!(1950-01-01 00:00:00 UTC);
+/// The latest instant the service works with: a mail sent then still has
+/// its two years (and a URL its 365 days, a CRL its week, Japan time its nine
+/// hours) before X.509's last representable second, 9999-12-31T23:59:59Z.
+pub const LATEST: OffsetDateTime = datetime!(9997-12-31 23:59:59 UTC);
+
+/// An instant inside [`EARLIEST`, `LATEST`]: a mail date or the clock's now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceInstant(OffsetDateTime);
+
+impl ServiceInstant {
+    /// `at`, if the service can work with it; `what` names the field in the refusal.
+    pub fn parse(at: OffsetDateTime, what: &str) -> Result<Self, ServiceError> {
+        if !(EARLIEST..=LATEST).contains(&at) {
+            return Err(ServiceError::invalid(format!(
+                "{what} must be between 1950-01-01T00:00:00Z and 9997-12-31T23:59:59Z \
+                 (what X.509 validity with the two-year rule can represent)"
+            )));
+        }
+        Ok(Self(at))
+    }
+
+    /// The instant.
+    pub fn get(self) -> OffsetDateTime {
+        self.0
+    }
+}
+
 /// An issuance to prepare, every field checked.
 #[derive(Debug, Clone)]
 pub struct Preparation {
@@ -203,7 +234,7 @@ pub struct Preparation {
     /// New issuance or renewal.
     pub kind: Kind,
     /// When the mail counts as sent; the service clock's now when absent.
-    pub mail_sent_at: Option<OffsetDateTime>,
+    pub mail_sent_at: Option<ServiceInstant>,
     /// Days the URL stays valid (1 to 365); the configured default when absent.
     pub url_valid_days: Option<u32>,
     /// For a renewal: issuing revokes the renewed certificate.
@@ -216,6 +247,10 @@ impl Preparation {
         let user_id = UserId::parse(&req.user_id)?;
         let email = Email::parse(&req.email)?;
         let auth_password = AuthPassword::parse_new(&req.auth_password)?;
+        let mail_sent_at = req
+            .mail_sent_at
+            .map(|at| ServiceInstant::parse(at, "mail_sent_at"))
+            .transpose()?;
         if let Some(days) = req.url_valid_days {
             if !(1..=365).contains(&days) {
                 return Err(ServiceError::invalid(
@@ -233,7 +268,7 @@ impl Preparation {
             email,
             auth_password,
             kind: req.kind,
-            mail_sent_at: req.mail_sent_at,
+            mail_sent_at,
             url_valid_days: req.url_valid_days,
             revoke_previous: req.revoke_previous,
         })
@@ -292,6 +327,26 @@ mod tests {
         assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MIN_CHARS)).is_ok());
         assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MIN_CHARS - 1)).is_err());
         assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MAX_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn instants_outside_what_x509_and_the_two_year_rule_represent_are_refused() {
+        for bad in [
+            datetime!(9999-12-31 23:59:59 UTC),
+            datetime!(9998-01-01 00:00 UTC),
+            datetime!(0000-01-01 00:00 +14:00),
+            datetime!(1949-12-31 23:59:59 UTC),
+        ] {
+            assert!(ServiceInstant::parse(bad, "now").is_err(), "{bad}");
+        }
+        for good in [EARLIEST, LATEST, datetime!(2026-12-02 09:00 +09:00)] {
+            assert_eq!(
+                ServiceInstant::parse(good, "now")
+                    .map(ServiceInstant::get)
+                    .ok(),
+                Some(good)
+            );
+        }
     }
 
     #[test]

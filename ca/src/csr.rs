@@ -17,16 +17,22 @@
 //! other than RSA and ECDSA P-256/P-384 (they cannot be checked, let alone certified).
 //!
 //! Input is PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`), DER, or the bare
-//! base64 that Internet Explorer's enrollment control hands to a page.
+//! base64 that Internet Explorer's enrollment control hands to a page. What it carries
+//! must be exactly one request in DER: x509-parser reads BER and lets wrong tags, a
+//! broken OID and stray bytes through in the outer signature algorithm, which no
+//! signature covers, so the strict decoder of `x509-cert` checks the request first
+//! and refuses anything else as [`CsrError::Malformed`] (`not DER: ...`).
 //! Attributes and requested extensions are never looked at, so unknown ones do no harm.
 
 use crate::{CsrError, KeySpec};
+use der::Decode;
 use ring::signature::{self as ring_sig, UnparsedPublicKey};
 use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::fmt;
 use std::str::FromStr;
+use x509_cert::request::CertReq;
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
@@ -133,6 +139,7 @@ fn signature_algorithm(oid: &str) -> Result<SigAlg, CsrError> {
 /// Parses a PEM or DER PKCS#10 request and verifies its signature.
 pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
     let der = to_der(bytes)?;
+    check_der(&der)?;
     let (rest, csr) = X509CertificationRequest::from_der(&der)
         .map_err(|e| CsrError::Malformed(format!("cannot parse the request: {e}")))?;
     if !rest.is_empty() {
@@ -195,6 +202,15 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
         key,
         signature_hash,
     })
+}
+
+/// Refuses anything but exactly one DER request (canonical lengths, the right tags,
+/// valid OIDs, nothing left over at any level). x509-parser stays the parser the rest
+/// of this module reads from, for the raw slices the signature is checked over.
+fn check_der(der: &[u8]) -> Result<(), CsrError> {
+    CertReq::from_der(der)
+        .map(drop)
+        .map_err(|e| CsrError::Malformed(format!("not DER: {e}")))
 }
 
 fn key_algorithm_name(oid: &str) -> String {
@@ -690,6 +706,237 @@ mod tests {
                     "byte {i} changed and the request still verifies"
                 );
             }
+        }
+    }
+
+    /// A fixture request as DER.
+    fn fixture_der(name: &str) -> Vec<u8> {
+        let text = String::from_utf8(fixture(name)).expect("a PEM fixture");
+        pem::parse(text).expect("PEM").into_contents()
+    }
+
+    /// The header and content lengths of the DER element at the start of `bytes`
+    /// (fixtures only, so a length of up to four bytes is all there is to read).
+    fn header(bytes: &[u8]) -> (usize, usize) {
+        match bytes[1] {
+            short @ 0..=0x7f => (2, usize::from(short)),
+            long @ 0x81..=0x84 => {
+                let n = usize::from(long & 0x7f);
+                let len = bytes[2..2 + n]
+                    .iter()
+                    .fold(0, |v, b| (v << 8) | usize::from(*b));
+                (2 + n, len)
+            }
+            other => panic!("length byte {other:#04x} in a fixture"),
+        }
+    }
+
+    /// The whole elements (header and content) one after another in `content`.
+    fn elements(mut content: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        while !content.is_empty() {
+            let (head, len) = header(content);
+            let (element, rest) = content.split_at(head + len);
+            out.push(element);
+            content = rest;
+        }
+        out
+    }
+
+    /// `tag` and `content` as one DER element, the length in its shortest form.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let len = content.len();
+        let mut out = vec![tag];
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes: Vec<u8> = len
+                .to_be_bytes()
+                .into_iter()
+                .skip_while(|b| *b == 0)
+                .collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+        out.extend(content);
+        out
+    }
+
+    /// The three parts of a request: the signed info, the signature algorithm, the
+    /// signature, each a whole element.
+    fn request_parts(der: &[u8]) -> [Vec<u8>; 3] {
+        let (head, len) = header(der);
+        assert_eq!(head + len, der.len(), "one request and nothing after it");
+        let parts = elements(&der[head..]);
+        let [info, alg, sig] = parts.as_slice() else {
+            panic!("{} parts in a request", parts.len());
+        };
+        [info.to_vec(), alg.to_vec(), sig.to_vec()]
+    }
+
+    /// The RSA-1024 SHA-256 request with one byte of its signature algorithm or
+    /// signature changed: `locate` picks the byte from the algorithm's and the
+    /// signature's elements (whose tags are checked, so a moved byte fails loudly).
+    fn flipped(expected: u8, changed: u8, locate: fn(usize, &[u8]) -> usize) -> Vec<u8> {
+        let der = fixture_der("rsa1024.csr.pem");
+        let [info, alg, sig] = request_parts(&der);
+        assert_eq!((alg[0], sig[0]), (0x30, 0x03), "SEQUENCE and BIT STRING");
+        let alg_start = der.len() - sig.len() - alg.len();
+        assert_eq!(der[alg_start..], [alg.as_slice(), &sig].concat());
+        assert!(der[..alg_start].ends_with(&info));
+        let at = locate(alg_start, &der[alg_start..]);
+        assert_eq!(der[at], expected, "byte {at}");
+        let mut bad = der;
+        bad[at] = changed;
+        bad
+    }
+
+    fn assert_not_der(input: &[u8], case: &str) {
+        let result = parse_csr(input);
+        assert!(
+            matches!(result, Err(CsrError::Malformed(ref m)) if m.starts_with("not DER: ")),
+            "{case}: {result:?}"
+        );
+    }
+
+    #[test]
+    fn a_signature_algorithm_oid_tagged_as_an_integer_is_malformed() {
+        // AlgorithmIdentifier: 30 len 06 len OID...
+        let bad = flipped(0x06, 0x02, |start, _| start + 2);
+        assert_not_der(&bad, "OID tag 06 -> 02");
+    }
+
+    #[test]
+    fn a_signature_algorithm_sequence_with_an_application_tag_is_malformed() {
+        let bad = flipped(0x30, 0x70, |start, _| start);
+        assert_not_der(&bad, "SEQUENCE tag 30 -> 70");
+    }
+
+    #[test]
+    fn a_signature_bit_string_with_an_application_tag_is_malformed() {
+        let bad = flipped(0x03, 0x43, |start, tail| {
+            start + header(tail).0 + header(tail).1
+        });
+        assert_not_der(&bad, "BIT STRING tag 03 -> 43");
+    }
+
+    #[test]
+    fn a_signature_algorithm_oid_whose_last_arc_never_ends_is_malformed() {
+        // sha256WithRSAEncryption ends in arc 11 (0x0b); with the high bit set the
+        // arc goes on past the end of the OID.
+        let bad = flipped(0x0b, 0x8b, |start, tail| {
+            let (head, _) = header(tail);
+            let (oid_head, oid_len) = header(&tail[head..]);
+            start + head + oid_head + oid_len - 1
+        });
+        assert_not_der(&bad, "last OID byte 0b -> 8b");
+    }
+
+    #[test]
+    fn trailing_garbage_inside_or_after_the_request_is_malformed() {
+        let der = fixture_der("rsa1024.csr.pem");
+        let [info, alg, sig] = request_parts(&der);
+        let inside = tlv(0x30, &[info, alg, sig, vec![0x05, 0x00]].concat());
+        assert_not_der(&inside, "a NULL after the signature, inside the request");
+        let mut after = der.clone();
+        after.extend([0x05, 0x00]);
+        assert_not_der(&after, "a NULL after the request");
+    }
+
+    #[test]
+    fn garbage_inside_the_signature_algorithm_is_malformed() {
+        let der = fixture_der("rsa1024.csr.pem");
+        let [info, alg, sig] = request_parts(&der);
+        let (head, _) = header(&alg);
+        let alg = tlv(0x30, &[&alg[head..], &[0x05, 0x00]].concat());
+        assert_not_der(&tlv(0x30, &[info, alg, sig].concat()), "a second NULL");
+    }
+
+    #[test]
+    fn a_length_in_long_form_where_the_short_form_fits_is_malformed() {
+        let der = fixture_der("rsa1024.csr.pem");
+        let [info, alg, sig] = request_parts(&der);
+        let (head, len) = header(&alg);
+        assert!(head == 2 && len < 0x80, "the algorithm's length is short");
+        let long_alg = [&[0x30, 0x81, alg[1]], &alg[head..]].concat();
+        let bad = tlv(0x30, &[info.clone(), long_alg, sig.clone()].concat());
+        assert_not_der(&bad, "the algorithm's length as 81 0d");
+        // The outer length in three bytes where two do.
+        let content = [info, alg, sig].concat();
+        assert!((0x100..0x10000).contains(&content.len()));
+        let mut padded = vec![0x30, 0x83, 0x00];
+        padded.extend((content.len() as u16).to_be_bytes());
+        padded.extend(content);
+        assert_not_der(&padded, "the request's length as 83 00 xx xx");
+    }
+
+    /// The RSA-1024 request with its RSA key's modulus INTEGER content passed
+    /// through `pad`, then signed again with its own key, so only the key's
+    /// encoding differs.
+    fn rsa1024_with_modulus(pad: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        use rsa::pkcs8::DecodePrivateKey;
+        let pem = String::from_utf8(fixture("rsa1024.key.pem")).expect("PEM");
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("PKCS#8 key");
+        let [info, alg, _] = request_parts(&fixture_der("rsa1024.csr.pem"));
+        let (head, _) = header(&info);
+        let [version, subject, spki, attributes] = elements(&info[head..])[..] else {
+            panic!("four fields in the request info");
+        };
+        let (head, _) = header(spki);
+        let [spki_alg, bits] = elements(&spki[head..])[..] else {
+            panic!("two fields in the SPKI");
+        };
+        let (head, _) = header(bits);
+        assert_eq!(bits[head], 0, "no unused bits");
+        let rsa_key = &bits[head + 1..];
+        let (head, _) = header(rsa_key);
+        let [n, e] = elements(&rsa_key[head..])[..] else {
+            panic!("n and e in the RSA key");
+        };
+        let (head, _) = header(n);
+        let rsa_key = tlv(0x30, &[tlv(0x02, &pad(&n[head..])), e.to_vec()].concat());
+        let bits = tlv(0x03, &[&[0][..], &rsa_key].concat());
+        let spki = tlv(0x30, &[spki_alg, &bits].concat());
+        let info = tlv(0x30, &[version, subject, &spki, attributes].concat());
+        let signature = sign(&key, SignatureHash::Sha256, &info).expect("RSA-1024 signs");
+        let signature = tlv(0x03, &[&[0][..], &signature].concat());
+        tlv(0x30, &[info, alg, signature].concat())
+    }
+
+    #[test]
+    fn an_rsa_key_whose_modulus_has_a_needless_leading_zero_is_malformed() {
+        let same = rsa1024_with_modulus(|n| n.to_vec());
+        assert_eq!(same, fixture_der("rsa1024.csr.pem"), "the rebuild is exact");
+        let padded = rsa1024_with_modulus(|n| [&[0][..], n].concat());
+        let result = parse_csr(&padded);
+        assert!(
+            matches!(result, Err(CsrError::Malformed(ref m)) if m.contains("RSA public key")),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn every_fixture_request_parses_as_pem_der_and_bare_base64() {
+        for name in [
+            "rsa512.csr.pem",
+            "rsa1024.csr.pem",
+            "rsa1024-sha1.csr.pem",
+            "rsa1024-windows.csr.pem",
+            "rsa2048.csr.pem",
+            "p256.csr.pem",
+            "p384.csr.pem",
+            "p384-sha256.csr.pem",
+        ] {
+            let pem_text = String::from_utf8(fixture(name)).expect("PEM");
+            let der = fixture_der(name);
+            let bare: String = pem_text
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect();
+            let want = parse_csr(pem_text.as_bytes());
+            assert!(want.is_ok(), "{name}: {want:?}");
+            assert_eq!(parse_csr(&der), want, "{name} as DER");
+            assert_eq!(parse_csr(bare.as_bytes()), want, "{name} as bare base64");
         }
     }
 }

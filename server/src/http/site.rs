@@ -45,13 +45,14 @@ pub async fn auth(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let site = state.service.open(&token).await?.kind;
+    let enrollment = state.service.open(&token).await?;
+    let site = enrollment.kind;
     let parsed = extract::body(body)
         .and_then(|body| extract::json_or_form::<AuthRequest>(&headers, &body))
         .map_err(|e| e.on_site(site))?;
     let password = AuthPassword::parse_submitted(&parsed.auth_password)
         .map_err(|e| AppError::from(e).on_site(site))?;
-    let done = state.service.authenticate(&token, password).await?;
+    let done = state.service.authenticate(enrollment, password).await?;
 
     let minutes = state.service.policy().session_minutes;
     let cookie = format!(

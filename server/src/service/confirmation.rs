@@ -19,7 +19,7 @@ impl Service {
     pub async fn confirm(&self, der: &[u8]) -> Result<Confirmation, ServiceError> {
         let confirmation = describe(der)
             .ok_or_else(|| ServiceError::invalid("the client certificate could not be read"))?;
-        if let Some(record) = self.store.certificate(&confirmation.serial).await? {
+        if let Some(record) = self.parts.store.certificate(&confirmation.serial).await? {
             if let Some(at) = record.revoked_at {
                 return Err(ServiceError::CertificateRevoked {
                     serial: confirmation.serial,

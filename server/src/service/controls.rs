@@ -11,8 +11,8 @@ impl Service {
     /// The service clock as the admin API shows it.
     pub fn clock_view(&self) -> ClockView {
         ClockView {
-            now: in_jst(self.clock.now()),
-            mode: self.clock.mode_name().into(),
+            now: in_jst(self.parts.clock.now()),
+            mode: self.parts.clock.mode_name().into(),
         }
     }
 
@@ -20,9 +20,9 @@ impl Service {
     pub fn set_clock(&self, now: ServiceInstant, running: bool) -> ClockView {
         let now = now.get();
         if running {
-            self.clock.set_running_from(now);
+            self.parts.clock.set_running_from(now);
         } else {
-            self.clock.set_fixed(now);
+            self.parts.clock.set_fixed(now);
         }
         tracing::info!(%now, running, "service clock set");
         self.clock_view()
@@ -30,7 +30,7 @@ impl Service {
 
     /// The service clock back to real time.
     pub fn reset_clock(&self) -> ClockView {
-        self.clock.reset();
+        self.parts.clock.reset();
         tracing::info!("service clock back to real time");
         self.clock_view()
     }
@@ -42,27 +42,27 @@ impl Service {
         let checked =
             crate::faults::check(set).map_err(|e| ServiceError::invalid(e.to_string()))?;
         for (index, id) in &checked.expire {
-            if self.store.enrollment(id).await?.is_none() {
+            if self.parts.store.enrollment(id).await?.is_none() {
                 return Err(ServiceError::not_found(format!(
                     "faults[{index}]: no enrollment {id}"
                 )));
             }
         }
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         for (_, id) in &checked.expire {
-            self.store.expire_url(id, now).await?;
+            self.parts.store.expire_url(id, now).await?;
             tracing::info!(enrollment = %id, "fault: one-time URL expired now");
         }
-        self.faults.replace(checked);
-        let active = self.faults.snapshot();
+        self.parts.faults.replace(checked);
+        let active = self.parts.faults.snapshot();
         tracing::info!(faults = active.faults.len(), "faults put");
         Ok(active)
     }
 
     /// Clears every fault.
     pub fn clear_faults(&self) -> FaultSet {
-        self.faults.clear();
+        self.parts.faults.clear();
         tracing::info!("faults cleared");
-        self.faults.snapshot()
+        self.parts.faults.snapshot()
     }
 }

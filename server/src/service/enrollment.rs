@@ -26,11 +26,15 @@ impl Service {
     /// Prepares an issuance: records the enrollment and its mail together,
     /// then sends the mail over SMTP when a relay is configured.
     pub async fn prepare(&self, req: Preparation) -> Result<EnrollmentCreated, ServiceError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let renews_serial = match req.kind {
             Kind::New => None,
             Kind::Renew => {
-                let held = self.store.certificates(Some(req.user_id.as_str())).await?;
+                let held = self
+                    .parts
+                    .store
+                    .certificates(Some(req.user_id.as_str()))
+                    .await?;
                 let current = held
                     .iter()
                     .find(|c| c.revoked_at.is_none() && c.not_after > now)
@@ -47,7 +51,9 @@ impl Service {
             .map_or(now, ServiceInstant::get)
             .replace_nanosecond(0)
             .map_err(ServiceError::internal)?;
-        let days = req.url_valid_days.unwrap_or(self.policy.url_valid_days);
+        let days = req
+            .url_valid_days
+            .unwrap_or(self.parts.policy.url_valid_days);
         let url_expires_at = mail_sent_at
             .checked_add(Duration::days(i64::from(days)))
             .ok_or_else(|| ServiceError::invalid("url_valid_days runs past the year 9999"))?;
@@ -61,7 +67,7 @@ impl Service {
         let token = secrets::new_token();
         let one_time_url = format!(
             "{}{}",
-            self.public_url,
+            self.parts.public_url,
             webra2_wire::paths::fill(webra2_wire::paths::ISSUE, &token)
         );
         let (subject, body) = crate::mail::compose(
@@ -93,9 +99,12 @@ impl Service {
             one_time_url: one_time_url.clone(),
             sent_at: mail_sent_at,
         };
-        self.store.create_enrollment(&enrollment, &mail).await?;
+        self.parts
+            .store
+            .create_enrollment(&enrollment, &mail)
+            .await?;
         // Recorded first: the outbox has it whatever SMTP does.
-        crate::smtp::deliver(self.mailer.as_ref(), &self.metrics, mail);
+        crate::smtp::deliver(self.parts.mailer.as_ref(), &self.parts.metrics, mail);
         tracing::info!(enrollment = %id, user_id = %req.user_id.as_str(), kind = req.kind.as_str(), "enrollment prepared and mailed");
         Ok(EnrollmentCreated {
             enrollment_id: id,
@@ -111,7 +120,8 @@ impl Service {
         &self,
         token: &OneTimeToken,
     ) -> Result<EnrollmentRecord, ServiceError> {
-        self.store
+        self.parts
+            .store
             .enrollment_by_token(token.as_str())
             .await?
             .ok_or(ServiceError::UnknownUrl)
@@ -120,7 +130,7 @@ impl Service {
     /// The enrollment behind a token, if it can still be used now (Step 1).
     pub async fn open(&self, token: &OneTimeToken) -> Result<EnrollmentRecord, ServiceError> {
         let enrollment = self.known(token).await?;
-        check_open(&enrollment, self.clock.now())?;
+        check_open(&enrollment, self.parts.clock.now())?;
         Ok(enrollment)
     }
 
@@ -132,19 +142,21 @@ impl Service {
 
     /// Step 1: checks the auth password. The right one opens a session; a
     /// wrong one is counted, and the `lock_after`-th in a row locks the URL.
+    /// `enrollment` is what [`Service::open`] answered for this request: the
+    /// URL is not read twice, and the store decides again when it records.
     pub async fn authenticate(
         &self,
-        token: &OneTimeToken,
+        enrollment: EnrollmentRecord,
         password: AuthPassword,
     ) -> Result<Authenticated, ServiceError> {
-        let enrollment = self.open(token).await?;
         let phc = enrollment.password_hash.clone();
         let ok = blocking(move || Ok(secrets::verify_password(password.expose(), &phc))).await?;
-        let now = self.clock.now();
-        let lock_after = self.policy.lock_after;
+        let now = self.parts.clock.now();
+        let lock_after = self.parts.policy.lock_after;
         if !ok {
             return Err(
                 match self
+                    .parts
                     .store
                     .record_failed_auth(&enrollment.id, lock_after, now)
                     .await?
@@ -171,7 +183,7 @@ impl Service {
 
         let session = secrets::new_token();
         let expires_at = now
-            .checked_add(Duration::minutes(self.policy.session_minutes))
+            .checked_add(Duration::minutes(self.parts.policy.session_minutes))
             .ok_or_else(|| ServiceError::internal("the session would end past the year 9999"))?;
         let record = SessionRecord {
             token_hash: secrets::token_hash(&session),
@@ -179,11 +191,16 @@ impl Service {
             created_at: now,
             expires_at,
         };
-        if !self.store.record_successful_auth(&record, now).await? {
+        if !self
+            .parts
+            .store
+            .record_successful_auth(&record, now)
+            .await?
+        {
             return Err(self.reread_closed(&enrollment).await);
         }
         tracing::info!(enrollment = %enrollment.id, "auth password accepted");
-        let profile = self.ca.profile();
+        let profile = self.parts.ca.profile();
         let answer = AuthResponse {
             session: session.clone(),
             csp: profile.site_csp.clone(),
@@ -214,11 +231,12 @@ impl Service {
         // A token no session ever had is no session at all; one that was
         // another URL's, or has ended, has expired for this URL.
         let record = self
+            .parts
             .store
             .session(&secrets::token_hash(token))
             .await?
             .ok_or(ServiceError::SessionRequired { site })?;
-        if record.enrollment_id != enrollment.id || self.clock.now() >= record.expires_at {
+        if record.enrollment_id != enrollment.id || self.parts.clock.now() >= record.expires_at {
             return Err(expired());
         }
         Ok(record)
@@ -226,8 +244,8 @@ impl Service {
 
     /// Why an enrollment that was open a moment ago is not any more.
     pub(super) async fn reread_closed(&self, enrollment: &EnrollmentRecord) -> ServiceError {
-        match self.store.enrollment(&enrollment.id).await {
-            Ok(Some(e)) => closed(&e, self.clock.now()),
+        match self.parts.store.enrollment(&enrollment.id).await {
+            Ok(Some(e)) => closed(&e, self.parts.clock.now()),
             Ok(None) => ServiceError::UnknownUrl,
             Err(e) => e.into(),
         }
@@ -236,11 +254,12 @@ impl Service {
     /// `GET /admin/enrollments/{id}`: an enrollment as the administrator sees it.
     pub async fn enrollment_view(&self, id: &str) -> Result<EnrollmentView, ServiceError> {
         let e = self
+            .parts
             .store
             .enrollment(id)
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("no enrollment {id}")))?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         Ok(EnrollmentView {
             enrollment_id: e.id.clone(),
             user_id: e.user_id.clone(),
@@ -256,7 +275,7 @@ impl Service {
 
     /// The outbox, newest first, optionally to one address.
     pub async fn mails(&self, to: Option<&str>) -> Result<Vec<Mail>, ServiceError> {
-        let mails = self.store.mails(to).await?;
+        let mails = self.parts.store.mails(to).await?;
         Ok(mails
             .into_iter()
             .map(|m| Mail {

@@ -44,84 +44,56 @@ pub struct Parts {
     pub mailer: Option<Arc<Mailer>>,
 }
 
-/// The mock CA's domain: one per instance, shared by every listener.
+/// The mock CA's domain: one per instance, shared by every listener. What it
+/// is made of stays private to the service: the HTTP layer sees the accessors.
 pub struct Service {
-    pub(super) store: Arc<dyn Store>,
-    pub(super) ca: Arc<Ca>,
-    pub(super) clock: Clock,
-    pub(super) policy: Policy,
-    pub(super) public_url: String,
-    pub(super) confirm_url: String,
-    pub(super) faults: Faults,
-    pub(super) metrics: Arc<Metrics>,
-    pub(super) mailer: Option<Arc<Mailer>>,
+    pub(super) parts: Parts,
 }
 
 impl Service {
     /// The service made of `parts`.
     pub fn new(parts: Parts) -> Self {
-        let Parts {
-            store,
-            ca,
-            clock,
-            policy,
-            public_url,
-            confirm_url,
-            faults,
-            metrics,
-            mailer,
-        } = parts;
-        Self {
-            store,
-            ca,
-            clock,
-            policy,
-            public_url,
-            confirm_url,
-            faults,
-            metrics,
-            mailer,
-        }
+        Self { parts }
     }
 
     /// The certificate authority (its root and profile).
     pub fn ca(&self) -> &Arc<Ca> {
-        &self.ca
+        &self.parts.ca
     }
 
     /// The service clock.
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        &self.parts.clock
     }
 
     /// The site's rules.
     pub fn policy(&self) -> Policy {
-        self.policy
+        self.parts.policy
     }
 
     /// The injected faults.
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        &self.parts.faults
     }
 
     /// The metrics registry.
     pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
+        &self.parts.metrics
     }
 
     /// The public base URL users are sent to.
     pub fn public_url(&self) -> &str {
-        &self.public_url
+        &self.parts.public_url
     }
 
     /// The confirmation page's URL.
     pub fn confirm_url(&self) -> &str {
-        &self.confirm_url
+        &self.parts.confirm_url
     }
 
     /// The root's fingerprints, as Step 3 shows them.
     pub fn root_fingerprint(&self) -> Fingerprint {
-        let root = self.ca.root();
+        let root = self.parts.ca.root();
         Fingerprint {
             sha1: root.sha1_fingerprint(),
             sha256: root.sha256_fingerprint(),

@@ -104,7 +104,7 @@ impl Service {
         repeat: bool,
     ) -> Result<Begun, ServiceError> {
         let enrollment = self.known(token).await?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         if repeat
             && enrollment.state_at(now) == EnrollmentState::Issued
             && self.session_for(&enrollment, session).await.is_ok()
@@ -128,8 +128,8 @@ impl Service {
         ready: Ready,
         request: Vec<u8>,
     ) -> Result<Issuance, ServiceError> {
-        let now = self.clock.now();
-        let ca = self.ca.clone();
+        let now = self.parts.clock.now();
+        let ca = self.parts.ca.clone();
         let e = &ready.enrollment;
         let (user_id, email, mail_sent_at, site) =
             (e.user_id.clone(), e.email.clone(), e.mail_sent_at, e.kind);
@@ -163,8 +163,8 @@ impl Service {
     /// PKCS#12 key, issues, and answers key, certificate and root in one
     /// PIN-encrypted PKCS#12. The key and the PIN are not kept.
     pub async fn issue_pkcs12(&self, ready: Ready, pin: Pin) -> Result<Pkcs12File, ServiceError> {
-        let now = self.clock.now();
-        let ca = self.ca.clone();
+        let now = self.parts.clock.now();
+        let ca = self.parts.ca.clone();
         let e = &ready.enrollment;
         let (user_id, email, mail_sent_at) = (e.user_id.clone(), e.email.clone(), e.mail_sent_at);
         // The file is built before the URL is consumed, so a failure here
@@ -221,6 +221,7 @@ impl Service {
             .as_deref()
             .filter(|_| enrollment.revoke_previous);
         let outcome = self
+            .parts
             .store
             .issue(&enrollment.id, &record, now, supersedes)
             .await?;
@@ -255,6 +256,7 @@ impl Service {
     ) -> Result<CertificateFile, ServiceError> {
         // The enrollment and its certificate in one read: this is half of every issuance.
         let (enrollment, certificate) = self
+            .parts
             .store
             .enrollment_and_certificate_by_token(token.as_str())
             .await?
@@ -262,7 +264,7 @@ impl Service {
         self.session_for(&enrollment, session).await?;
         let cert = issued_or_404(&enrollment, certificate)?;
         let name = format!("{}-{}", enrollment.user_id, cert.serial);
-        let root = self.ca.root();
+        let root = self.parts.ca.root();
         let (filename, bytes) = match format {
             CertificateFormat::Pem => {
                 let mut text = pem_encode("CERTIFICATE", &cert.der);
@@ -290,7 +292,7 @@ impl Service {
         enrollment: &EnrollmentRecord,
     ) -> Result<Issuance, ServiceError> {
         let certificate = match enrollment.serial.as_deref() {
-            Some(serial) => self.store.certificate(serial).await?,
+            Some(serial) => self.parts.store.certificate(serial).await?,
             None => None,
         };
         let cert = issued_or_404(enrollment, certificate)?;
@@ -318,13 +320,13 @@ impl Service {
                 serial: serial.to_owned(),
                 certificate_url: format!(
                     "{}{}",
-                    self.public_url,
+                    self.parts.public_url,
                     paths::fill(paths::ISSUE_CERTIFICATE, token.as_str())
                 ),
-                root_url: format!("{}{}", self.public_url, paths::ROOT_DER),
+                root_url: format!("{}{}", self.parts.public_url, paths::ROOT_DER),
                 not_before: in_jst(not_before),
                 not_after: in_jst(not_after),
-                confirm_url: Some(self.confirm_url.clone()),
+                confirm_url: Some(self.parts.confirm_url.clone()),
             },
         }
     }

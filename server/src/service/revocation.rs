@@ -19,21 +19,22 @@ impl Service {
         &self,
         user_id: Option<&str>,
     ) -> Result<Vec<CertificateView>, ServiceError> {
-        let now = self.clock.now();
-        let certs = self.store.certificates(user_id).await?;
+        let now = self.parts.clock.now();
+        let certs = self.parts.store.certificates(user_id).await?;
         Ok(certs.iter().map(|c| certificate_view(c, now)).collect())
     }
 
     /// One certificate.
     pub async fn certificate(&self, serial: &Serial) -> Result<CertificateView, ServiceError> {
         let c = self
+            .parts
             .store
             .certificate(serial.as_str())
             .await?
             .ok_or_else(|| {
                 ServiceError::not_found(format!("no certificate {}", serial.as_str()))
             })?;
-        Ok(certificate_view(&c, self.clock.now()))
+        Ok(certificate_view(&c, self.parts.clock.now()))
     }
 
     /// Revokes a certificate now and regenerates the CRL.
@@ -43,8 +44,8 @@ impl Service {
         reason: &Reason,
     ) -> Result<CertificateView, ServiceError> {
         let (serial, reason) = (serial.as_str(), reason.as_str());
-        let now = self.clock.now();
-        match self.store.revoke(serial, now, reason).await? {
+        let now = self.parts.clock.now();
+        match self.parts.store.revoke(serial, now, reason).await? {
             RevokeOutcome::Revoked => {
                 tracing::info!(%serial, %reason, "certificate revoked");
                 self.refresh_crl_after_revocation().await;
@@ -59,6 +60,7 @@ impl Service {
             }
         }
         let c = self
+            .parts
             .store
             .certificate(serial)
             .await?
@@ -70,9 +72,10 @@ impl Service {
     /// number) when none is current at the service clock's now or when it
     /// misses a revocation.
     pub async fn crl(&self) -> Result<Vec<u8>, ServiceError> {
-        let now = self.clock.now();
-        let revoked_now = u64::try_from(self.store.revoked().await?.len()).unwrap_or(u64::MAX);
-        let current = self.store.current_crl().await?.filter(|c| {
+        let now = self.parts.clock.now();
+        let revoked_now =
+            u64::try_from(self.parts.store.revoked().await?.len()).unwrap_or(u64::MAX);
+        let current = self.parts.store.current_crl().await?.filter(|c| {
             c.this_update <= now && now < c.next_update && c.revoked_count == revoked_now
         });
         Ok(match current {
@@ -83,17 +86,18 @@ impl Service {
 
     /// Generates a CRL of everything revoked now, with the next CRL number, and keeps it.
     async fn generate_crl(&self) -> Result<CrlRecord, ServiceError> {
-        let revoked = self.store.revoked().await?;
-        let number = self.store.next_crl_number().await?;
+        let revoked = self.parts.store.revoked().await?;
+        let number = self.parts.store.next_crl_number().await?;
         let now = self
+            .parts
             .clock
             .now()
             .replace_nanosecond(0)
-            .unwrap_or(self.clock.now());
+            .unwrap_or(self.parts.clock.now());
         let next_update = now
             .checked_add(CRL_VALIDITY)
             .ok_or_else(|| ServiceError::internal("the CRL would end past the year 9999"))?;
-        let ca = self.ca.clone();
+        let ca = self.parts.ca.clone();
         let revoked_count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
         let der = blocking(move || {
             let list: Vec<Revoked<'_>> = revoked
@@ -115,7 +119,7 @@ impl Service {
             next_update,
             revoked_count,
         };
-        self.store.save_crl(&record).await?;
+        self.parts.store.save_crl(&record).await?;
         tracing::info!(
             crl_number = number,
             revoked = revoked_count,

@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::{RootSource, Settings};
 use crate::service::{Parts, Policy, Service};
 use crate::state::{AppState, SharedState};
+use crate::listener::{self, Limits};
 use crate::{confirm, http, store};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -199,21 +200,35 @@ impl Application {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let public = axum::serve(self.public, http::public_router(self.state.clone()))
-            .with_graceful_shutdown(stopped(rx.clone()));
-        let admin = axum::serve(self.admin, http::admin_router(self.state.clone()))
-            .with_graceful_shutdown(stopped(rx.clone()));
+        let limits = self.state.settings.limits();
+        let public = listener::serve_http(
+            self.public,
+            http::public_router(self.state.clone()),
+            http::full_router(),
+            limits,
+            "public",
+            stopped(rx.clone()),
+        );
+        let admin = listener::serve_http(
+            self.admin,
+            http::admin_router(self.state.clone()),
+            http::full_router(),
+            Limits::admin(limits),
+            "admin",
+            stopped(rx.clone()),
+        );
         let confirm = confirm::serve(
             self.confirm,
             self.tls,
             http::confirm_router(self.state.clone()),
+            limits,
             stopped(rx),
         );
         tokio::spawn(async move {
             shutdown.await;
             let _ = tx.send(true);
         });
-        let (p, a, c) = tokio::join!(async { public.await }, async { admin.await }, confirm);
+        let (p, a, c) = tokio::join!(public, admin, confirm);
         p?;
         a?;
         c?;

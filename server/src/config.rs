@@ -165,6 +165,14 @@ pub struct ServeArgs {
     /// Days a one-time URL stays valid when the preparation names none, 1-365 [default: 30].
     #[arg(long, env = "WEBRA2_URL_VALID_DAYS", value_name = "DAYS")]
     pub url_valid_days: Option<u32>,
+    /// Connections the public and the confirm listener each hold open at once, 1-4096;
+    /// more clients wait to be accepted (the admin listener has its own 64) [default: 256].
+    #[arg(long, env = "WEBRA2_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request head (or finish the TLS handshake), and
+    /// between two pieces of a request body, before it is disconnected, 1-300 [default: 10].
+    #[arg(long, env = "WEBRA2_CLIENT_TIMEOUT", value_name = "SECONDS")]
+    pub client_timeout: Option<u64>,
 }
 
 /// The `serve --help` epilogue: every config-file key and `WEBRA2_*` variable with
@@ -173,7 +181,7 @@ fn config_file_help() -> String {
     use std::fmt::Write as _;
     let d = Settings::default();
     let none = || "none".to_string();
-    let keys: [(&str, String); 19] = [
+    let keys: [(&str, String); 21] = [
         ("public_addr", d.public_addr.to_string()),
         ("admin_addr", d.admin_addr.to_string()),
         ("confirm_addr", d.confirm_addr.to_string()),
@@ -193,6 +201,8 @@ fn config_file_help() -> String {
         ("lock_after", d.lock_after.to_string()),
         ("session_minutes", d.session_minutes.to_string()),
         ("url_valid_days", d.url_valid_days.to_string()),
+        ("max_connections", d.max_connections.to_string()),
+        ("client_timeout", d.client_timeout.to_string()),
     ];
     let mut help = String::from(
         "Config file (--config FILE, TOML): every flag but --config is also a key, `_` for `-`,\n\
@@ -249,6 +259,10 @@ pub struct Settings {
     pub smtp_from: String,
     /// Faults active from the start.
     pub faults: webra2_wire::FaultSet,
+    /// Connections the public and the confirm listener each hold open (1-4096).
+    pub max_connections: usize,
+    /// Seconds a client has for a request head, a TLS handshake, a body piece (1-300).
+    pub client_timeout: u64,
 }
 
 /// The default From of SMTP mails.
@@ -274,6 +288,8 @@ impl Default for Settings {
             smtp_url: None,
             smtp_from: DEFAULT_SMTP_FROM.into(),
             faults: webra2_wire::FaultSet::default(),
+            max_connections: 256,
+            client_timeout: 10,
         }
     }
 }
@@ -349,6 +365,14 @@ impl Settings {
                 .url_valid_days
                 .or(file.url_valid_days)
                 .unwrap_or(d.url_valid_days),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections),
+            client_timeout: args
+                .client_timeout
+                .or(file.client_timeout)
+                .unwrap_or(d.client_timeout),
         };
         s.validate()?;
         Ok(s)
@@ -394,7 +418,29 @@ impl Settings {
                 self.url_valid_days
             );
         }
+        if !(1..=4096).contains(&self.max_connections) {
+            anyhow::bail!(
+                "max_connections (--max-connections, WEBRA2_MAX_CONNECTIONS) is {}: it must be between 1 and 4096",
+                self.max_connections
+            );
+        }
+        if !(1..=300).contains(&self.client_timeout) {
+            anyhow::bail!(
+                "client_timeout (--client-timeout, WEBRA2_CLIENT_TIMEOUT) is {}: it must be between 1 and 300 seconds",
+                self.client_timeout
+            );
+        }
         Ok(())
+    }
+
+    /// What the public and confirm listeners allow a client.
+    pub fn limits(&self) -> crate::listener::Limits {
+        let timeout = std::time::Duration::from_secs(self.client_timeout);
+        crate::listener::Limits {
+            max_connections: self.max_connections,
+            header_timeout: timeout,
+            body_timeout: timeout,
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod config;
 pub mod confirm;
 pub mod faults;
 pub mod http;
+pub mod listener;
 pub mod mail;
 pub mod metrics;
 mod mock;

@@ -13,6 +13,7 @@ mod protocol_versions;
 mod redact;
 mod server_flow;
 mod site_pages;
+mod slow_clients;
 mod store_rules;
 mod subprocess;
 mod transcripts;

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// A running `webra2-mock serve`; killed and reaped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     ready: String,
 }
@@ -23,15 +23,29 @@ impl Server {
     /// Starts the server; with `log`, its stderr goes there at debug level.
     fn start_logging(db: &str, log: Option<&Path>) -> Server {
         let mut cmd = Command::new(bin("webra2-mock"));
-        cmd.args(["serve", "--db", db])
-            .args([
-                "--public-addr",
-                "127.0.0.1:0",
-                "--admin-addr",
-                "127.0.0.1:0",
-            ])
-            .args(["--confirm-addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped());
+        cmd.args(Self::args(db));
+        Self::spawn(cmd, log)
+    }
+
+    /// `serve` on `db` with every listener on a free loopback port.
+    pub(crate) fn args(db: &str) -> [&str; 9] {
+        [
+            "serve",
+            "--db",
+            db,
+            "--public-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+            "--confirm-addr",
+            "127.0.0.1:0",
+        ]
+    }
+
+    /// Runs `cmd` (a `webra2-mock serve` command line, perhaps wrapped) and
+    /// waits for its ready line.
+    pub(crate) fn spawn(mut cmd: Command, log: Option<&Path>) -> Server {
+        cmd.stdout(Stdio::piped());
         match log {
             Some(path) => {
                 let file = std::fs::File::create(path).expect("log file");
@@ -56,7 +70,7 @@ impl Server {
         Server { child, ready }
     }
 
-    fn field(&self, key: &str) -> String {
+    pub(crate) fn field(&self, key: &str) -> String {
         self.ready
             .split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{key}=")))

@@ -53,11 +53,13 @@ pub enum ProblemKind {
     Internal,
     /// The CA is down for maintenance (an injected fault): retry after `Retry-After`.
     CaMaintenance,
+    /// The listener holds as many connections as it may: retry after `Retry-After`.
+    TooManyConnections,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 21] = [
+    pub const ALL: [ProblemKind; 22] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -79,6 +81,7 @@ impl ProblemKind {
         Self::AlreadyRevoked,
         Self::Internal,
         Self::CaMaintenance,
+        Self::TooManyConnections,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -105,6 +108,7 @@ impl ProblemKind {
             Self::AlreadyRevoked => "already-revoked",
             Self::Internal => "internal",
             Self::CaMaintenance => "ca-maintenance",
+            Self::TooManyConnections => "too-many-connections",
         }
     }
 
@@ -126,7 +130,7 @@ impl ProblemKind {
             Self::CertificateRevoked => 403,
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
-            Self::CaMaintenance => 503,
+            Self::CaMaintenance | Self::TooManyConnections => 503,
         }
     }
 
@@ -154,6 +158,7 @@ impl ProblemKind {
             Self::AlreadyRevoked => "Certificate already revoked",
             Self::Internal => "Internal error",
             Self::CaMaintenance => "CA down for maintenance",
+            Self::TooManyConnections => "Too many connections",
         }
     }
 

@@ -26,7 +26,9 @@ pub use problem::{AppError, ErrorContext};
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use webra2_wire::paths::*;
@@ -119,6 +121,24 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state.clone());
     observe::observe(router, state)
+}
+
+/// What a plain-HTTP listener at its connection cap answers on a connection
+/// over it (see [`crate::listener`]): `503 too-many-connections`, then close.
+pub fn full_router() -> Router {
+    Router::new().fallback(full)
+}
+
+async fn full() -> Response {
+    let mut resp = AppError::new(
+        ProblemKind::TooManyConnections,
+        "this listener holds as many connections as it may; try again shortly",
+    )
+    .into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// `GET /healthz` (public and confirm listeners).

@@ -6,16 +6,23 @@ use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use webra2_wire::ProblemKind;
 
 /// Wraps `router` in the shared layers.
 pub fn observe(router: Router, state: AppState) -> Router {
+    let body_timeout = state.settings.limits().body_timeout;
     router
+        // Innermost: a panic that slipped through becomes a logged `500
+        // internal` problem that every outer layer sees, never a closed connection.
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), service_date))
         .layer(middleware::from_fn_with_state(state, record))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -86,4 +93,16 @@ mod tests {
         let v = http_date(datetime!(2027-01-01 09:00 +09:00)).expect("date");
         assert_eq!(v.to_str().expect("ascii"), "Fri, 01 Jan 2027 00:00:00 GMT");
     }
+}
+
+/// The answer to a handler that panicked: logged with its message (our own
+/// code's words, never a request's content), answered as `500 internal`.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    tracing::error!(panic = %message, "a handler panicked; answered 500 internal");
+    crate::http::AppError::new(ProblemKind::Internal, "internal error").into_response()
 }

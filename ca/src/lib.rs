@@ -36,7 +36,7 @@ pub use error::{CaError, CsrError};
 pub use issue::{Ca, IssueRequest, IssuedCert, Revoked, ServerCert, REVOCATION_REASONS};
 pub use pkcs12::GeneratedKey;
 pub use pkcs7::pkcs7_certs_only;
-pub use profile::{Profile, ValidityAnchor};
+pub use profile::{toml_error_line, Profile, ValidityAnchor};
 pub use root::{Root, ROOT_COMMON_NAME, ROOT_ORGANIZATION};
 pub use validity::add_calendar_years;
 pub use webra2_wire::KeySpec;

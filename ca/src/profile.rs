@@ -178,7 +178,8 @@ impl Profile {
 
     /// Parses a profile's TOML.
     pub fn from_toml(text: &str) -> Result<Profile, CaError> {
-        let raw: ProfileToml = toml::from_str(text).map_err(|e| CaError::Profile(e.to_string()))?;
+        let raw: ProfileToml =
+            toml::from_str(text).map_err(|e| CaError::Profile(toml_error_line(&e, text)))?;
         let bad = |msg: String| CaError::Profile(msg);
 
         let (rsa_min_bits, rsa_max_bits) = match (raw.keys.rsa_min_bits, raw.keys.rsa_max_bits) {
@@ -374,6 +375,21 @@ fn join_or(items: &[String]) -> String {
     }
 }
 
+/// A TOML error in one line, `line L, column C: what`, for a message that
+/// names the file before it (toml's own `Display` is a five-line snippet).
+pub fn toml_error_line(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
 fn strip_prefix(e: &CaError) -> String {
     match e {
         CaError::Profile(msg) => msg.clone(),
@@ -452,6 +468,18 @@ mod tests {
     #[test]
     fn unknown_names_are_not_builtin() {
         assert!(Profile::builtin("webra3").is_none());
+    }
+
+    #[test]
+    fn a_toml_error_is_one_line_with_its_place() {
+        let text = "name = \"p\"\nkey = [\n";
+        let err = Profile::from_toml(text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("line 2, column 8: "), "{err}");
+        assert!(err.contains("unclosed array"), "{err}");
     }
 
     #[test]

@@ -2,9 +2,9 @@
 
 use crate::clock::Clock;
 use crate::config::{RootSource, Settings};
+use crate::listener::{self, Limits};
 use crate::service::{Parts, Policy, Service};
 use crate::state::{AppState, SharedState};
-use crate::listener::{self, Limits};
 use crate::{confirm, http, store};
 use std::future::Future;
 use std::net::SocketAddr;

@@ -313,8 +313,13 @@ impl Settings {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?;
-                toml::from_str::<ServeArgs>(&text)
-                    .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+                toml::from_str::<ServeArgs>(&text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "config file {}: {}",
+                        path.display(),
+                        webra2_ca::toml_error_line(&e, &text)
+                    )
+                })?
             }
             None => ServeArgs::default(),
         };
@@ -567,6 +572,40 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Settings::from_args(args).is_err());
+    }
+
+    #[test]
+    fn a_config_file_error_is_one_line_naming_the_file_and_the_place() {
+        let (_dir, args) = with_file("public_addr = \"127.0.0.1:0\"\nlock_after = \"x\"\n");
+        let err = Settings::from_args(args)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("webra2.toml: line 2, column 14: "), "{err}");
+        assert!(err.contains("expected u32"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_take_the_file_and_refuse_what_is_out_of_range() {
+        let (_dir, args) = with_file("max_connections = 32\nclient_timeout = 3\n");
+        let s = Settings::from_args(args).expect("from the file");
+        let limits = s.limits();
+        assert_eq!(limits.max_connections, 32);
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(3));
+        for (key, value) in [
+            ("max_connections", 0),
+            ("max_connections", 4097),
+            ("client_timeout", 0),
+            ("client_timeout", 301),
+        ] {
+            let (_dir, args) = with_file(&format!("{key} = {value}\n"));
+            let err = Settings::from_args(args)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(key), "{key} = {value}: {err}");
+        }
     }
 
     fn with_file(toml: &str) -> (tempfile::TempDir, ServeArgs) {

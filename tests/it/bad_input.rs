@@ -237,7 +237,11 @@ async fn a_store_this_user_cannot_write_is_refused_at_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("theirs.db");
     let url = format!("sqlite://{}", db.display());
-    drop(webra2_mock::store::open(&url).await.expect("the database is made"));
+    drop(
+        webra2_mock::store::open(&url)
+            .await
+            .expect("the database is made"),
+    );
     // The folder stays writable (the WAL files could be made); the file is not.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).expect("chmod");
@@ -258,7 +262,11 @@ async fn a_store_this_user_cannot_write_is_refused_at_start() {
         .expect("webra2-mock runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     assert!(!stdout.contains("ready"), "{stdout}");
     assert!(
         stderr.contains("cannot be written by this process"),

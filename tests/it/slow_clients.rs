@@ -96,7 +96,10 @@ async fn headers_trickled_a_line_at_a_time_are_cut_off() {
         }
     }
     let cut_off = cut_off.expect("the server hung up on a trickling client within 8 s");
-    assert!(cut_off < Duration::from_secs(4), "cut off after {cut_off:?}");
+    assert!(
+        cut_off < Duration::from_secs(4),
+        "cut off after {cut_off:?}"
+    );
     app.stop().await;
 }
 
@@ -115,7 +118,10 @@ async fn an_idle_keep_alive_connection_is_closed_after_its_answer() {
     let closed = closed_within(&mut conn, Duration::from_secs(8))
         .await
         .expect("the idle connection is closed within 8 s");
-    assert!(closed >= Duration::from_millis(900), "closed after {closed:?}");
+    assert!(
+        closed >= Duration::from_millis(900),
+        "closed after {closed:?}"
+    );
     app.stop().await;
 }
 
@@ -152,7 +158,11 @@ async fn the_admin_listener_answers_while_the_public_one_is_full() {
     let mut flood = Vec::new();
     // Four held, the rest turned away (fewer than the 32 answered at once).
     for _ in 0..20 {
-        flood.push(TcpStream::connect(&public).await.expect("queued or accepted"));
+        flood.push(
+            TcpStream::connect(&public)
+                .await
+                .expect("queued or accepted"),
+        );
     }
     let started = Instant::now();
     let (status, _) = app.admin_get("/admin/clock").await;
@@ -171,7 +181,10 @@ async fn the_admin_listener_answers_while_the_public_one_is_full() {
         .await
         .expect("a client over the cap gets an answer");
     assert_eq!(
-        turned_away.headers().get("retry-after").map(|v| v.as_bytes()),
+        turned_away
+            .headers()
+            .get("retry-after")
+            .map(|v| v.as_bytes()),
         Some(&b"1"[..])
     );
     assert_problem(turned_away, 503, "too-many-connections").await;
@@ -210,10 +223,17 @@ async fn a_flood_of_the_public_port_leaves_the_admin_api_reachable_under_a_low_f
         match tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&public)).await {
             Ok(Ok(s)) => flood.push(s),
             Ok(Err(e)) => panic!("connect {}: {e}", flood.len()),
-            Err(_) => panic!("connect {} hung: the listener stopped accepting", flood.len()),
+            Err(_) => panic!(
+                "connect {} hung: the listener stopped accepting",
+                flood.len()
+            ),
         }
     }
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     // Let the server accept what it will.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..3 {
@@ -233,4 +253,27 @@ async fn a_flood_of_the_public_port_leaves_the_admin_api_reachable_under_a_low_f
         .await
         .expect("the public listener serves after the flood");
     assert_eq!(healthz.status(), 200);
+}
+
+#[tokio::test]
+async fn garbage_at_the_confirm_port_is_hung_up_on_at_once() {
+    // The default 10 s: garbage must not be kept that long.
+    let app = app_with(10, 16).await;
+    for garbage in [
+        &b"hello\r\n"[..],
+        b"GET /confirm HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\0\0\0\0\0\0",
+    ] {
+        let mut conn = TcpStream::connect(authority(&app.confirm_url))
+            .await
+            .expect("connects");
+        conn.write_all(garbage).await.expect("garbage sent");
+        let closed = closed_within(&mut conn, Duration::from_secs(5)).await;
+        assert!(
+            closed.is_some_and(|t| t < Duration::from_secs(3)),
+            "{:?}: closed after {closed:?}",
+            String::from_utf8_lossy(garbage)
+        );
+    }
+    app.stop().await;
 }

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use webra2_wire::ProblemKind;
 
@@ -83,18 +83,6 @@ fn http_date(at: time::OffsetDateTime) -> Option<HeaderValue> {
     HeaderValue::from_str(&text).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn http_dates_are_imf_fixdate_in_gmt() {
-        let v = http_date(datetime!(2027-01-01 09:00 +09:00)).expect("date");
-        assert_eq!(v.to_str().expect("ascii"), "Fri, 01 Jan 2027 00:00:00 GMT");
-    }
-}
-
 /// The answer to a handler that panicked: logged with its message (our own
 /// code's words, never a request's content), answered as `500 internal`.
 fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -105,4 +93,53 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .unwrap_or_else(|| "(no message)".into());
     tracing::error!(panic = %message, "a handler panicked; answered 500 internal");
     crate::http::AppError::new(ProblemKind::Internal, "internal error").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_500_internal_as_a_problem() {
+        use axum::body::Body;
+        use axum::http::StatusCode;
+        use tower::ServiceExt;
+        let app = crate::Application::build(crate::Settings::for_tests())
+            .await
+            .expect("app");
+        #[allow(clippy::panic)]
+        let routes = Router::new().route(
+            "/boom",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("a bug, not a request's content");
+                }
+                "unreachable"
+            }),
+        );
+        let resp = observe(routes, app.state().clone())
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("an answer, not a closed connection");
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            resp.headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+        let body = axum::body::to_bytes(resp.into_body(), 4096)
+            .await
+            .expect("body");
+        let problem: webra2_wire::Problem = serde_json::from_slice(&body).expect("a problem");
+        assert_eq!(problem.type_uri, ProblemKind::Internal.type_uri());
+        assert!(!problem.detail.contains("a bug"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate_in_gmt() {
+        let v = http_date(datetime!(2027-01-01 09:00 +09:00)).expect("date");
+        assert_eq!(v.to_str().expect("ascii"), "Fri, 01 Jan 2027 00:00:00 GMT");
+    }
 }

@@ -260,7 +260,7 @@ fn verify_rsa(
 /// a value positive; ring wants none).
 fn strip_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    &bytes[first..]
+    bytes.get(first..).unwrap_or_default()
 }
 
 /// The size in bits of a big-endian modulus without leading zeros.

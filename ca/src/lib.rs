@@ -19,6 +19,18 @@
 //! - [`pkcs7_certs_only`].
 //! - [`GeneratedKey`]: `GeneratedKey::generate(spec)`, `spki_der()`, `pkcs12(name, leaf, chain, pin)`.
 
+// No panic on anything from outside the process, held by the compiler in
+// non-test code (tests may unwrap).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod csr;
 mod dn;
 mod error;

@@ -349,9 +349,9 @@ impl Profile {
             });
         }
         parts.extend(self.ecdsa_curves.iter().map(|c| key_name(*c)));
-        match parts.len() {
-            0 => "no keys".into(),
-            1 => format!("{} only", parts[0]),
+        match parts.as_slice() {
+            [] => "no keys".into(),
+            [one] => format!("{one} only"),
             _ => join_or(&parts),
         }
     }

@@ -86,7 +86,7 @@ impl Faults {
     pub fn take(&self, route: &str, method: &str) -> Option<FaultSpec> {
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         let index = active.iter().position(|a| matches(a, route, method))?;
-        let fault = &mut active[index];
+        let fault = active.get_mut(index)?;
         let spec = fault.spec.clone();
         match fault.spec.times {
             Some(n) if n <= 1 => {

@@ -4,6 +4,18 @@
 //! field renamed on one side is renamed on the other. Every instant on the wire
 //! is RFC 3339; the service writes them in Japan time (`+09:00`).
 
+// No panic on anything from outside the process, held by the compiler in
+// non-test code (tests may unwrap).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod admin;
 mod faults;
 pub mod paths;

@@ -273,3 +273,25 @@ async fn a_store_this_user_cannot_write_is_refused_at_start() {
         "{stderr}"
     );
 }
+
+/// Found by the property test (`random_input.rs`): a PIN with a character
+/// beyond U+FFFF made the PKCS#12 writer fail, `500 internal`.
+#[tokio::test]
+async fn a_pin_a_pkcs12_cannot_hold_is_bad_request_and_issues_nothing() {
+    let app = TestApp::spawn().await;
+    let url = app.prepare("U0902", "pw").await.one_time_url;
+    let session = app.auth(&url, "pw").await.session;
+    for pin in ["𐤟໐ ®", "abcd\u{7}efg"] {
+        let resp = app
+            .http
+            .post(format!("{url}/pkcs12"))
+            .bearer_auth(&session)
+            .json(&json!({ "pin": pin }))
+            .send()
+            .await
+            .expect("public reachable");
+        assert_problem(resp, 400, "bad-request").await;
+    }
+    let (_, certificates) = app.admin_get("/admin/certificates").await;
+    assert_eq!(certificates, json!([]));
+}

@@ -10,6 +10,7 @@ mod helpers;
 mod layering;
 mod lifecycle;
 mod protocol_versions;
+mod random_input;
 mod redact;
 mod server_flow;
 mod site_pages;

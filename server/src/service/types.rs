@@ -139,6 +139,14 @@ impl Pin {
                 "the PIN must be {PKCS12_PIN_MIN_CHARS} to {PKCS12_PIN_MAX_CHARS} characters"
             )));
         }
+        // A PKCS#12 password is a BMPString (RFC 7292, B.1): one UTF-16 unit
+        // a character, so no character beyond U+FFFF; and nothing invisible.
+        if let Some(c) = s.chars().find(|c| u32::from(*c) > 0xFFFF || c.is_control()) {
+            return Err(ServiceError::invalid(format!(
+                "the PIN cannot hold the character U+{:04X}: a PKCS#12 password is letters, digits and signs of the Basic Multilingual Plane",
+                u32::from(c)
+            )));
+        }
         Ok(Self(s.to_owned()))
     }
 

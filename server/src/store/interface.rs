@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use webra2_wire::{EnrollmentState, Kind};
 
 /// The store URLs this build takes, as the refusals name them.
-pub(crate) const URL_FORMS: &str = "use sqlite://PATH or sqlite::memory:";
+pub(crate) const URL_FORMS: &str =
+    "use sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB";
 
 /// A store failure. Always a 500 to the caller, with the cause logged.
 ///

@@ -53,11 +53,13 @@ pub enum ProblemKind {
     Internal,
     /// The CA is down for maintenance (an injected fault): retry after `Retry-After`.
     CaMaintenance,
+    /// The store (the database) cannot be reached: retry after `Retry-After`.
+    StoreUnavailable,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 21] = [
+    pub const ALL: [ProblemKind; 22] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -79,6 +81,7 @@ impl ProblemKind {
         Self::AlreadyRevoked,
         Self::Internal,
         Self::CaMaintenance,
+        Self::StoreUnavailable,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -105,6 +108,7 @@ impl ProblemKind {
             Self::AlreadyRevoked => "already-revoked",
             Self::Internal => "internal",
             Self::CaMaintenance => "ca-maintenance",
+            Self::StoreUnavailable => "store-unavailable",
         }
     }
 
@@ -126,7 +130,7 @@ impl ProblemKind {
             Self::CertificateRevoked => 403,
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
-            Self::CaMaintenance => 503,
+            Self::CaMaintenance | Self::StoreUnavailable => 503,
         }
     }
 
@@ -154,6 +158,7 @@ impl ProblemKind {
             Self::AlreadyRevoked => "Certificate already revoked",
             Self::Internal => "Internal error",
             Self::CaMaintenance => "CA down for maintenance",
+            Self::StoreUnavailable => "Store unavailable",
         }
     }
 
@@ -222,6 +227,11 @@ mod tests {
         assert_eq!(ProblemKind::KeyPolicy.status(), 422);
         assert_eq!(ProblemKind::PayloadTooLarge.status(), 413);
         assert_eq!(ProblemKind::CertificateRevoked.status(), 403);
+        assert_eq!(ProblemKind::StoreUnavailable.status(), 503);
+        assert_eq!(
+            ProblemKind::StoreUnavailable.type_uri(),
+            "urn:webra2-mock:problem:store-unavailable"
+        );
     }
 
     #[test]

@@ -5,9 +5,19 @@
 use super::error::ServiceError;
 use super::instance::Service;
 use super::types::ServiceInstant;
+use crate::store::StoreError;
 use webra2_wire::{in_jst, ClockView, FaultSet};
 
 impl Service {
+    /// Whether the service can serve: its store answers (`GET /readyz`). Any
+    /// failure counts as the store being unavailable.
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        self.parts.store.ping().await.map_err(|e| match e {
+            StoreError::Unavailable(_) => e.into(),
+            other => StoreError::Unavailable(other.to_string()).into(),
+        })
+    }
+
     /// The service clock as the admin API shows it.
     pub fn clock_view(&self) -> ClockView {
         ClockView {

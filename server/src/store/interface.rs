@@ -310,6 +310,12 @@ pub trait Store: Send + Sync + 'static {
     /// The outbox, newest first, optionally to one address.
     async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError>;
 
+    /// Whether the database answers now (`GET /readyz`). The default makes
+    /// one real read.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.enrollment("").await.map(|_| ())
+    }
+
     /// Moves an enrollment's URL expiry to `at` (the `expire_url_now` fault).
     /// `false` if there is no such enrollment. Stores without it refuse.
     async fn expire_url(

@@ -751,6 +751,10 @@ impl Store for PostgresStore {
         rows.iter().map(mail_from_row).collect()
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.one("SELECT 1", &[]).await.map(|_| ())
+    }
+
     async fn expire_url(
         &self,
         enrollment_id: &str,

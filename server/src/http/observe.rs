@@ -2,19 +2,28 @@
 //! clock's `Date`, request ids, metrics and tracing, each by route template
 //! (never by URI: one-time URLs are secrets).
 
+use super::AppError;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Router;
 use std::time::Instant;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use webra2_wire::ProblemKind;
+use webra2_wire::{paths, ProblemKind};
 
 /// Wraps `router` in the shared layers.
 pub fn observe(router: Router, state: AppState) -> Router {
+    // A replica of several first takes the deployment's clock and faults;
+    // a service that owns its store skips the layer altogether.
+    let router = if state.service.is_replica() {
+        router.layer(middleware::from_fn_with_state(state.clone(), sync_controls))
+    } else {
+        router
+    };
     router
         .layer(middleware::from_fn_with_state(state.clone(), service_date))
         .layer(middleware::from_fn_with_state(state, record))
@@ -34,6 +43,18 @@ pub fn observe(router: Router, state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Brings the clock and faults to the deployment's before the request (not
+/// before the liveness and readiness answers, which must not wait on the store).
+async fn sync_controls(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path != paths::HEALTHZ && path != paths::READYZ {
+        if let Err(e) = state.service.sync_controls().await {
+            return AppError::from(e).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Counts every request in the metrics registry: by route template, its

@@ -751,6 +751,68 @@ impl Store for PostgresStore {
         rows.iter().map(mail_from_row).collect()
     }
 
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn controls(&self, known: Option<u64>) -> Result<Option<ControlsRecord>, StoreError> {
+        let known = known.and_then(|v| i64::try_from(v).ok());
+        // Unchanged, the answer is no row: one index lookup, nothing sent back.
+        self.row(
+            "SELECT version, clock::text, faults::text FROM controls
+              WHERE id = 1 AND version IS DISTINCT FROM $1",
+            &[&known],
+        )
+        .await?
+        .map(|row| {
+            Ok(ControlsRecord {
+                version: unsigned(get(&row, 0)?, "controls version")?,
+                clock: get(&row, 1)?,
+                faults: get(&row, 2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn save_controls(
+        &self,
+        clock: Option<&str>,
+        faults: Option<&str>,
+        expect: Option<u64>,
+    ) -> Result<Option<u64>, StoreError> {
+        let expect = expect.and_then(|v| i64::try_from(v).ok());
+        self.row(
+            "UPDATE controls SET version = version + 1,
+                    clock = COALESCE($1::text::jsonb, clock),
+                    faults = COALESCE($2::text::jsonb, faults)
+              WHERE id = 1 AND ($3::bigint IS NULL OR version = $3)
+              RETURNING version",
+            &[&clock, &faults, &expect],
+        )
+        .await?
+        .map(|row| unsigned(get(&row, 0)?, "controls version"))
+        .transpose()
+    }
+
+    async fn adopt_root(
+        &self,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<(String, String), StoreError> {
+        // Two statements: the read must see a root another replica stored
+        // while this insert waited for it.
+        self.rows(
+            "INSERT INTO root (id, cert_pem, key_pem) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO NOTHING",
+            &[&cert_pem, &key_pem],
+        )
+        .await?;
+        let row = self
+            .one("SELECT cert_pem, key_pem FROM root WHERE id = 1", &[])
+            .await?;
+        Ok((get(&row, 0)?, get(&row, 1)?))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.one("SELECT 1", &[]).await.map(|_| ())
     }
@@ -812,6 +874,85 @@ mod tests {
             taken.push(store.next_crl_number().await.expect("crl number"));
         }
         assert_eq!(taken, (1..=6).collect::<Vec<u64>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn controls_are_read_only_when_changed_and_saved_only_on_the_version_expected() {
+        let (_db, store) = postgres_store().await;
+        assert!(store.is_shared());
+        let first = store.controls(None).await.expect("read").expect("a row");
+        assert_eq!(first.version, 0);
+        assert_eq!(
+            store.controls(Some(first.version)).await.expect("read"),
+            None,
+            "unchanged controls were sent again"
+        );
+        let saved = store
+            .save_controls(
+                Some(r#"{"mode":"real"}"#),
+                Some(r#"{"faults":[1]}"#),
+                Some(0),
+            )
+            .await
+            .expect("save");
+        assert_eq!(saved, Some(1));
+        assert_eq!(
+            store
+                .save_controls(None, Some(r#"{"faults":[]}"#), Some(0))
+                .await
+                .expect("save"),
+            None,
+            "a save on a stale version went through"
+        );
+        let now = store
+            .controls(Some(0))
+            .await
+            .expect("read")
+            .expect("changed");
+        assert_eq!(now.version, 1);
+        assert_eq!(now.faults, r#"{"faults": [1]}"#);
+        // Saves at once from many callers: each raises the version once.
+        let mut saves = tokio::task::JoinSet::new();
+        for n in 0..8 {
+            let store = store.clone();
+            saves.spawn(async move {
+                store
+                    .save_controls(Some(&format!(r#"{{"n":{n}}}"#)), None, None)
+                    .await
+            });
+        }
+        let mut versions = Vec::new();
+        while let Some(saved) = saves.join_next().await {
+            versions.push(saved.expect("joined").expect("saved").expect("a version"));
+        }
+        versions.sort_unstable();
+        assert_eq!(versions, (2..=9).collect::<Vec<u64>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn of_roots_offered_at_once_every_caller_gets_the_first_stored() {
+        let db = ScratchDatabase::create().await;
+        let mut offers = tokio::task::JoinSet::new();
+        for n in 0..6 {
+            let url = db.url().to_owned();
+            offers.spawn(async move {
+                let store = PostgresStore::connect(&url).await.expect("store");
+                store
+                    .adopt_root(&format!("cert {n}"), &format!("key {n}"))
+                    .await
+            });
+        }
+        let mut kept = std::collections::BTreeSet::new();
+        while let Some(offered) = offers.join_next().await {
+            kept.insert(offered.expect("joined").expect("adopted"));
+        }
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        let (cert, key) = kept.into_iter().next().expect("one");
+        assert_eq!(
+            cert.replace("cert", "key"),
+            key,
+            "a certificate with another's key"
+        );
     }
 
     #[tokio::test]

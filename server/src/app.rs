@@ -116,9 +116,12 @@ impl Application {
             None => None,
         };
         // Last: every other setting was checked before the store is created or migrated.
-        let store = store::open(&settings.db)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
+        let store = store::open(&settings.db).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the store {}: {e}",
+                store::redacted(&settings.db)
+            )
+        })?;
         if store.is_shared() && settings.root == RootSource::Ephemeral {
             root = shared_root(&*store, root).await?;
         }
@@ -210,7 +213,7 @@ impl Application {
             ca.profile().name,
             self.state.settings.root.name(),
             root.sha1_fingerprint(),
-            self.state.settings.db,
+            store::redacted(&self.state.settings.db),
         )
     }
 

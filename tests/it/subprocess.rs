@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// A running `webra2-mock serve`; killed and reaped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     ready: String,
 }
@@ -22,8 +22,14 @@ impl Server {
 
     /// Starts the server; with `log`, its stderr goes there at debug level.
     fn start_logging(db: &str, log: Option<&Path>) -> Server {
+        Self::start_with(db, log, &[])
+    }
+
+    /// Starts the server with more flags.
+    pub(crate) fn start_with(db: &str, log: Option<&Path>, flags: &[&str]) -> Server {
         let mut cmd = Command::new(bin("webra2-mock"));
         cmd.args(["serve", "--db", db])
+            .args(flags)
             .args([
                 "--public-addr",
                 "127.0.0.1:0",
@@ -56,7 +62,7 @@ impl Server {
         Server { child, ready }
     }
 
-    fn field(&self, key: &str) -> String {
+    pub(crate) fn field(&self, key: &str) -> String {
         self.ready
             .split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
@@ -65,7 +71,7 @@ impl Server {
             .to_owned()
     }
 
-    fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         let _ = Command::new("kill")
             .args(["-9", &self.child.id().to_string()])
             .status();

@@ -38,6 +38,30 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
+/// `url` as it may be shown (the ready line, a log, an error): a password
+/// in it is replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => userinfo.to_owned(),
+    };
+    let mut shown = format!("{scheme}://{user}@{host}{path}");
+    // A password may also come as a parameter.
+    if let Some(at) = shown.find("password=") {
+        let end = shown[at..].find('&').map_or(shown.len(), |e| at + e);
+        shown.replace_range(at + "password=".len()..end, "***");
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +82,25 @@ mod tests {
             assert!(shown.contains(says), "{url}: {shown}");
             assert!(shown.contains(URL_FORMS), "{url}: {shown}");
             assert!(!shown.contains("s3cret"), "{url}: {shown}");
+        }
+    }
+
+    #[test]
+    fn a_shown_store_url_never_carries_its_password() {
+        for (url, shown) in [
+            (
+                "postgres://ca:s3cret@db:5432/ca",
+                "postgres://ca:***@db:5432/ca",
+            ),
+            ("postgres://ca@db/ca", "postgres://ca@db/ca"),
+            (
+                "postgres://ca@db/ca?password=s3cret&sslmode=disable",
+                "postgres://ca@db/ca?password=***&sslmode=disable",
+            ),
+            ("sqlite:///data/ca.db", "sqlite:///data/ca.db"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
         }
     }
 

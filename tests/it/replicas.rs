@@ -253,7 +253,7 @@ async fn a_revocation_on_one_replica_is_in_the_other_replicas_crl_with_a_higher_
     assert_eq!(resp.status(), StatusCode::OK);
     let (after, listed_after) = crl_number_and_serials(&get_crl(&b.app).await);
     assert!(after > before, "CRL number {after} after {before}");
-    assert_eq!(listed_after, [serial.clone()]);
+    assert_eq!(listed_after, std::slice::from_ref(&serial));
     // A serves that same newest CRL, not an older one of its own.
     let (on_a, listed_on_a) = crl_number_and_serials(&get_crl(&a.app).await);
     assert!(on_a >= after, "A serves CRL {on_a} after B served {after}");

@@ -61,7 +61,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The server-side limits every connection sets: a statement, a lock wait,
 /// an idle transaction.
 const SESSION_OPTIONS: &str =
-    "-c statement_timeout=10000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000";
+    "-c statement_timeout=10000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000 \
+     -c client_min_messages=warning";
 
 // `?` on the driver's and the pool's errors; the trait's error type names no backend.
 impl From<tokio_postgres::Error> for StoreError {

@@ -45,6 +45,23 @@ async fn load_root(source: &RootSource) -> anyhow::Result<Root> {
     }
 }
 
+/// With `--root ephemeral` on a store several replicas share: the root the
+/// first replica stored, so that one address never serves two roots. This
+/// replica's own new root is kept only if it is the first.
+async fn shared_root(store: &dyn store::Store, generated: Root) -> anyhow::Result<Root> {
+    let (cert_pem, key_pem) = store
+        .adopt_root(&generated.cert_pem(), &generated.key_pem())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot store or read the deployment's root: {e}"))?;
+    if cert_pem == generated.cert_pem() {
+        tracing::info!("ephemeral root generated and stored for the deployment");
+        return Ok(generated);
+    }
+    tracing::info!("ephemeral root of the deployment taken from the store");
+    Root::from_pem(&cert_pem, &key_pem)
+        .map_err(|e| anyhow::anyhow!("the deployment's stored root does not load: {e}"))
+}
+
 /// The URL a listener is reached at: its bound IP, or `localhost` when bound to any.
 fn base_url(scheme: &str, addr: SocketAddr) -> String {
     if addr.ip().is_unspecified() {
@@ -89,7 +106,7 @@ impl Application {
         });
 
         let profile = Profile::load(&settings.profile)?;
-        let root = load_root(&settings.root).await?;
+        let mut root = load_root(&settings.root).await?;
         let faults = crate::faults::Faults::from_set(&settings.faults)
             .map_err(|e| anyhow::anyhow!("--faults (WEBRA2_FAULTS): {e}"))?;
         let mailer = match &settings.smtp_url {
@@ -99,12 +116,18 @@ impl Application {
             )?)),
             None => None,
         };
+        // Last: every other setting was checked before the store is created or migrated.
+        let store = store::open(&settings.db).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the store {}: {e}",
+                store::redacted(&settings.db)
+            )
+        })?;
+        if store.is_shared() && settings.root == RootSource::Ephemeral {
+            root = shared_root(&*store, root).await?;
+        }
         let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
-        // Last: every other setting was checked before the store is created or migrated.
-        let store = store::open(&settings.db)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
 
         let service = Service::new(Parts {
             store,
@@ -121,6 +144,10 @@ impl Application {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             mailer,
         });
+        service
+            .join_deployment()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the deployment's clock and faults: {e}"))?;
         let state = AppState::new(SharedState {
             service,
             settings: Arc::new(settings),
@@ -187,7 +214,7 @@ impl Application {
             ca.profile().name,
             self.state.settings.root.name(),
             root.sha1_fingerprint(),
-            self.state.settings.db,
+            store::redacted(&self.state.settings.db),
         )
     }
 

@@ -109,8 +109,8 @@ pub struct ServeArgs {
     /// Confirm listener: Step 4 over mutual TLS [default: 127.0.0.1:8443].
     #[arg(long, env = "WEBRA2_CONFIRM_ADDR")]
     pub confirm_addr: Option<SocketAddr>,
-    /// Store: sqlite://PATH (created if missing) or sqlite::memory: [default: sqlite://webra2-mock.db].
-    #[arg(long, env = "WEBRA2_DB")]
+    /// Store: sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER@HOST:PORT/DB (shared by several replicas) [default: sqlite://webra2-mock.db].
+    #[arg(long, env = "WEBRA2_DB", hide_env_values = true)]
     pub db: Option<String>,
     /// Bearer token the admin API demands. Without one the admin listener must be on loopback.
     #[arg(long, env = "WEBRA2_ADMIN_TOKEN", hide_env_values = true)]

@@ -75,7 +75,7 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf8 path")
 }
 
-async fn get_crl(app: &TestApp) -> Vec<u8> {
+pub(crate) async fn get_crl(app: &TestApp) -> Vec<u8> {
     let resp = app
         .http
         .get(format!("{}/ca/crl", app.public_url))
@@ -92,7 +92,7 @@ async fn get_crl(app: &TestApp) -> Vec<u8> {
     resp.bytes().await.expect("body").to_vec()
 }
 
-fn crl_number_and_serials(der: &[u8]) -> (u64, Vec<String>) {
+pub(crate) fn crl_number_and_serials(der: &[u8]) -> (u64, Vec<String>) {
     use x509_parser::prelude::FromDer;
     let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
         .expect("the CRL parses");

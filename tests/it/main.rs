@@ -5,6 +5,7 @@
 mod bad_input;
 mod client_e2e;
 mod client_wiremock;
+mod compose_replicas;
 mod harness;
 mod helpers;
 mod layering;
@@ -12,6 +13,7 @@ mod lifecycle;
 mod protocol_versions;
 mod random_input;
 mod redact;
+mod replicas;
 mod server_flow;
 mod site_pages;
 mod slow_clients;

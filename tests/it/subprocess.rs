@@ -22,8 +22,13 @@ impl Server {
 
     /// Starts the server; with `log`, its stderr goes there at debug level.
     fn start_logging(db: &str, log: Option<&Path>) -> Server {
+        Self::start_with(db, log, &[])
+    }
+
+    /// Starts the server with more flags.
+    pub(crate) fn start_with(db: &str, log: Option<&Path>, flags: &[&str]) -> Server {
         let mut cmd = Command::new(bin("webra2-mock"));
-        cmd.args(Self::args(db));
+        cmd.args(Self::args(db)).args(flags);
         Self::spawn(cmd, log)
     }
 
@@ -79,7 +84,7 @@ impl Server {
             .to_owned()
     }
 
-    fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         let _ = Command::new("kill")
             .args(["-9", &self.child.id().to_string()])
             .status();

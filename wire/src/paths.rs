@@ -6,6 +6,8 @@
 
 /// `GET /healthz` (public and confirm listeners).
 pub const HEALTHZ: &str = "/healthz";
+/// `GET /readyz` (public listener): `200` when the store answers, else `503`.
+pub const READYZ: &str = "/readyz";
 /// `GET /issue/{token}`: Step 1.
 pub const ISSUE: &str = "/issue/{token}";
 /// `POST /issue/{token}/auth`: the auth password.

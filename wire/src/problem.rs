@@ -55,11 +55,13 @@ pub enum ProblemKind {
     CaMaintenance,
     /// The listener holds as many connections as it may: retry after `Retry-After`.
     TooManyConnections,
+    /// The store (the database) cannot be reached: retry after `Retry-After`.
+    StoreUnavailable,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 22] = [
+    pub const ALL: [ProblemKind; 23] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -82,6 +84,7 @@ impl ProblemKind {
         Self::Internal,
         Self::CaMaintenance,
         Self::TooManyConnections,
+        Self::StoreUnavailable,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -109,6 +112,7 @@ impl ProblemKind {
             Self::Internal => "internal",
             Self::CaMaintenance => "ca-maintenance",
             Self::TooManyConnections => "too-many-connections",
+            Self::StoreUnavailable => "store-unavailable",
         }
     }
 
@@ -130,7 +134,7 @@ impl ProblemKind {
             Self::CertificateRevoked => 403,
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
-            Self::CaMaintenance | Self::TooManyConnections => 503,
+            Self::CaMaintenance | Self::TooManyConnections | Self::StoreUnavailable => 503,
         }
     }
 
@@ -159,6 +163,7 @@ impl ProblemKind {
             Self::Internal => "Internal error",
             Self::CaMaintenance => "CA down for maintenance",
             Self::TooManyConnections => "Too many connections",
+            Self::StoreUnavailable => "Store unavailable",
         }
     }
 
@@ -227,6 +232,11 @@ mod tests {
         assert_eq!(ProblemKind::KeyPolicy.status(), 422);
         assert_eq!(ProblemKind::PayloadTooLarge.status(), 413);
         assert_eq!(ProblemKind::CertificateRevoked.status(), 403);
+        assert_eq!(ProblemKind::StoreUnavailable.status(), 503);
+        assert_eq!(
+            ProblemKind::StoreUnavailable.type_uri(),
+            "urn:webra2-mock:problem:store-unavailable"
+        );
     }
 
     #[test]

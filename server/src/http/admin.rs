@@ -114,12 +114,12 @@ pub async fn set_clock(
     AdminJson(req): AdminJson<SetClock>,
 ) -> Result<Json<ClockView>, AppError> {
     let now = ServiceInstant::parse(req.now, "now")?;
-    Ok(Json(state.service.set_clock(now, req.running)))
+    Ok(Json(state.service.set_clock(now, req.running).await?))
 }
 
 /// `DELETE /admin/clock`: back to real time.
-pub async fn reset_clock(State(state): State<AppState>) -> Json<ClockView> {
-    Json(state.service.reset_clock())
+pub async fn reset_clock(State(state): State<AppState>) -> Result<Json<ClockView>, AppError> {
+    Ok(Json(state.service.reset_clock().await?))
 }
 
 /// `GET /admin/faults`: the active faults.
@@ -136,8 +136,8 @@ pub async fn put_faults(
 }
 
 /// `DELETE /admin/faults`: clears every fault.
-pub async fn delete_faults(State(state): State<AppState>) -> Json<FaultSet> {
-    Json(state.service.clear_faults())
+pub async fn delete_faults(State(state): State<AppState>) -> Result<Json<FaultSet>, AppError> {
+    Ok(Json(state.service.clear_faults().await?))
 }
 
 /// `GET /metrics`: the registry in the Prometheus text format.

@@ -25,7 +25,7 @@ pub use extract::{BODY_LIMIT, CSR_BODY_LIMIT};
 pub use problem::{AppError, ErrorContext};
 
 use crate::state::AppState;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -38,6 +38,7 @@ use webra2_wire::{Health, ProblemKind};
 pub fn public_router(state: AppState) -> Router {
     let routes = Router::new()
         .route(HEALTHZ, get(healthz))
+        .route(READYZ, get(readyz))
         .route(ISSUE, get(site::step1))
         .route(ISSUE_AUTH, post(site::auth))
         .route(
@@ -146,6 +147,15 @@ async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
     })
+}
+
+/// `GET /readyz` (public listener): `200` when the store answers, else
+/// `503 store-unavailable`. `/healthz` stays a liveness answer.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+    state.service.ready().await?;
+    Ok(Json(Health {
+        status: "ready".into(),
+    }))
 }
 
 async fn not_found() -> AppError {

@@ -2,6 +2,7 @@
 //! clock's `Date`, request ids, metrics and tracing, each by route template
 //! (never by URI: one-time URLs are secrets).
 
+use super::AppError;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
@@ -13,11 +14,18 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
-use webra2_wire::ProblemKind;
+use webra2_wire::{paths, ProblemKind};
 
 /// Wraps `router` in the shared layers.
 pub fn observe(router: Router, state: AppState) -> Router {
     let body_timeout = state.settings.limits().body_timeout;
+    // A replica of several first takes the deployment's clock and faults;
+    // a service that owns its store skips the layer altogether.
+    let router = if state.service.is_replica() {
+        router.layer(middleware::from_fn_with_state(state.clone(), sync_controls))
+    } else {
+        router
+    };
     router
         // Innermost: a panic that slipped through becomes a logged `500
         // internal` problem that every outer layer sees, never a closed connection.
@@ -41,6 +49,18 @@ pub fn observe(router: Router, state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Brings the clock and faults to the deployment's before the request (not
+/// before the liveness and readiness answers, which must not wait on the store).
+async fn sync_controls(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path != paths::HEALTHZ && path != paths::READYZ {
+        if let Err(e) = state.service.sync_controls().await {
+            return AppError::from(e).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Counts every request in the metrics registry: by route template, its

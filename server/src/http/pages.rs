@@ -307,6 +307,12 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
             "メールに記載された URL から、もう一度手続きを始めてください。",
             false,
         ),
+        Some(ProblemKind::StoreUnavailable) => text(
+            "ただいまサービスを利用できません",
+            "サービスのデータベースに一時的に接続できません。入力した内容は登録されていません。",
+            "しばらく待ってから、もう一度お試しください。",
+            false,
+        ),
         Some(ProblemKind::Internal) => text(
             "サービスでエラーが発生しました",
             "処理の途中でサービスにエラーが発生しました。",
@@ -430,6 +436,7 @@ mod tests {
             CertificateRequired,
             CertificateRevoked,
             NothingToRenew,
+            StoreUnavailable,
         ];
         let mut headings = std::collections::HashSet::new();
         for kind in contract {

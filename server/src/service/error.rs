@@ -129,6 +129,12 @@ impl ServiceError {
         }
     }
 
+    /// Whether the store could not be reached (the database is down or
+    /// away): nothing was changed, and the same request may succeed later.
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(self, Self::Store(StoreError::Unavailable(_)))
+    }
+
     /// The site (issuance or renewal) the failing URL belongs to, when known:
     /// the error page is titled by it.
     pub fn site(&self) -> Option<Kind> {

@@ -48,12 +48,34 @@ pub struct Parts {
 /// is made of stays private to the service: the HTTP layer sees the accessors.
 pub struct Service {
     pub(super) parts: Parts,
+    /// With a store several replicas share: what this replica last read of
+    /// the deployment's clock and faults (see `controls.rs`).
+    pub(super) deployment: Option<Deployment>,
+}
+
+/// A replica's hold on the deployment's controls.
+#[derive(Default)]
+pub(super) struct Deployment {
+    /// The version of the controls the local clock and faults show; `None`
+    /// before the first read.
+    pub(super) version: std::sync::Mutex<Option<u64>>,
+    /// Held while a counted fault is taken and written back, so two requests
+    /// of this replica do not count the same fault down from one version.
+    pub(super) counting: tokio::sync::Mutex<()>,
 }
 
 impl Service {
     /// The service made of `parts`.
     pub fn new(parts: Parts) -> Self {
-        Self { parts }
+        let deployment = parts.store.is_shared().then(Deployment::default);
+        Self { parts, deployment }
+    }
+
+    /// Whether this service is one replica of several on a shared store:
+    /// then every request first reads the deployment's controls
+    /// ([`Service::sync_controls`]).
+    pub fn is_replica(&self) -> bool {
+        self.deployment.is_some()
     }
 
     /// The certificate authority (its root and profile).

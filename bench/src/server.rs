@@ -1,5 +1,5 @@
 //! The server under test: the real `webra2-mock` binary, started as CI would
-//! start it (a SQLite file store, every port 0), killed and reaped on drop.
+//! start it (on a new store, every port 0), killed and reaped on drop.
 
 use anyhow::{anyhow, bail, Context};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,15 +22,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `bin` on a new SQLite file `db` (log lines go to `log`) and waits
-    /// for its ready line and its first healthy answer.
-    pub fn start(bin: &Path, db: &Path, log: &Path) -> anyhow::Result<Server> {
+    /// Starts `bin` on the store `db` (`--db`: a new SQLite file or PostgreSQL
+    /// database; log lines go to `log`) and waits for its ready line and its
+    /// first healthy answer.
+    pub fn start(bin: &Path, db: &str, log: &Path) -> anyhow::Result<Server> {
+        let log_path = log;
         let log = std::fs::File::create(log).with_context(|| log.display().to_string())?;
         let started = Instant::now();
         let mut child = Command::new(bin)
             .arg("serve")
             .arg("--db")
-            .arg(format!("sqlite://{}", db.display()))
+            .arg(db)
             .args(["--public-addr", "127.0.0.1:0"])
             .args(["--admin-addr", "127.0.0.1:0"])
             .args(["--confirm-addr", "127.0.0.1:0"])
@@ -54,6 +56,17 @@ impl Server {
         };
         let mut line = String::new();
         server._stdout.read_line(&mut line)?;
+        if line.is_empty() {
+            let _ = server.child.wait();
+            let tail = std::fs::read_to_string(log_path).unwrap_or_default();
+            let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+            bail!(
+                "{} ended without its ready line; the end of {}:\n{}",
+                bin.display(),
+                log_path.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
         let field = |name: &str| {
             line.split_whitespace()
                 .find_map(|w| w.strip_prefix(name))

@@ -8,8 +8,8 @@ use crate::procfs;
 use anyhow::{anyhow, bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use webra2_mock::store::{redacted, scratch::with_database};
 
 /// What `--db` asks for.
@@ -67,6 +67,20 @@ impl Backend {
                 Backend::Postgres(pg)
             }
         })
+    }
+
+    /// What ends the backend's own processes when a signal ends the benchmark
+    /// (destructors do not run then): stops a throwaway cluster.
+    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+        let cluster = match self {
+            Backend::Postgres(pg) => pg._cluster.as_ref().map(|guard| guard.0.clone()),
+            Backend::Sqlite => None,
+        };
+        move || {
+            if let Some(cluster) = cluster {
+                cluster.stop();
+            }
+        }
     }
 
     /// `sqlite` or `postgres`, as the figures name it.
@@ -237,14 +251,15 @@ impl Drop for Fresh {
 /// A throwaway PostgreSQL cluster: `scripts/pg-throwaway start` of the
 /// repository this benchmark was built from, stopped (and its folder
 /// removed) by [`Cluster::stop`]: when its [`ClusterGuard`] is dropped, also
-/// after an error, and on Ctrl-C or SIGTERM.
+/// after an error, and on Ctrl-C or SIGTERM ([`Backend::stopper`]).
 struct Cluster {
     script: PathBuf,
     /// The folder `pg-throwaway` made (`PGDATA_THROWAWAY`).
     dir: PathBuf,
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
     url: String,
-    stopped: AtomicBool,
+    /// Set once stopped; held while stopping, so a second caller waits for the first.
+    stopped: Mutex<bool>,
 }
 
 impl Cluster {
@@ -290,14 +305,13 @@ impl Cluster {
             script,
             dir: PathBuf::from(dir),
             url,
-            stopped: AtomicBool::new(false),
+            stopped: Mutex::new(false),
         });
         eprintln!(
             "PostgreSQL {} (data in {})",
             cluster.url,
             cluster.dir.display()
         );
-        stop_on_signal(cluster.clone());
         Ok(ClusterGuard(cluster))
     }
 
@@ -314,9 +328,11 @@ impl Cluster {
 
     /// Stops the cluster and removes its folder; once, however often called.
     fn stop(&self) {
-        if self.stopped.swap(true, Ordering::SeqCst) {
+        let mut stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+        if *stopped {
             return;
         }
+        *stopped = true;
         eprintln!("stopping the throwaway PostgreSQL");
         let stopped = Command::new(&self.script)
             .arg("stop")
@@ -339,42 +355,6 @@ struct ClusterGuard(Arc<Cluster>);
 impl Drop for ClusterGuard {
     fn drop(&mut self) {
         self.0.stop();
-    }
-}
-
-/// On Ctrl-C or SIGTERM: stop the cluster, then end the benchmark (a signal
-/// ends the process without running destructors; the cluster would outlive it).
-fn stop_on_signal(cluster: Arc<Cluster>) {
-    let spawned = std::thread::Builder::new()
-        .name("pg-stop-on-signal".into())
-        .spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let code = runtime.block_on(async {
-                use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut int), Ok(mut term)) = (
-                    signal(SignalKind::interrupt()),
-                    signal(SignalKind::terminate()),
-                ) else {
-                    return None;
-                };
-                tokio::select! {
-                    _ = int.recv() => Some(130),
-                    _ = term.recv() => Some(143),
-                }
-            });
-            if let Some(code) = code {
-                eprintln!("webra2-bench: interrupted");
-                cluster.stop();
-                std::process::exit(code);
-            }
-        });
-    if let Err(e) = spawned {
-        eprintln!("note: no signal handler ({e}): Ctrl-C would leave the cluster running");
     }
 }
 

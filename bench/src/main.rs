@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
 mod database;
+mod interrupt;
 mod limits;
 mod load;
 mod procfs;
@@ -127,6 +128,11 @@ fn run() -> anyhow::Result<()> {
 
     // Stops a cluster it started when dropped: at the end, and on any error.
     let backend = Backend::open(&args.db)?;
+    let stop_backend = backend.stopper();
+    interrupt::on_signal(move || {
+        server::kill_all();
+        stop_backend();
+    });
 
     eprintln!("generating {} RSA-1024 client keys and CSRs", plan.keys);
     let csrs = Arc::new(client_csrs(plan.keys)?);

@@ -225,3 +225,95 @@ fn sqlite_verdicts(f: &Figures) -> Vec<String> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_take_the_middle_run_and_errors_add_up() {
+        let run = |rate: f64, errors: usize| Figures {
+            issuances_per_sec: rate,
+            errors,
+            issuances: 100,
+            cpu_model: "x".into(),
+            ..Figures::default()
+        };
+        let m = median(&[run(300.0, 0), run(100.0, 1), run(200.0, 0)]).ok();
+        let m = m.as_ref();
+        assert_eq!(m.map(|m| m.issuances_per_sec), Some(200.0));
+        assert_eq!(m.map(|m| m.errors), Some(1));
+        assert_eq!(m.map(|m| m.issuances), Some(100));
+        assert_eq!(m.map(|m| m.cpu_model.as_str()), Some("x"));
+    }
+
+    #[test]
+    fn a_run_with_errors_misses_the_no_error_target() {
+        for db in ["sqlite", "postgres"] {
+            let f = Figures {
+                db: db.into(),
+                errors: 2,
+                ..Figures::default()
+            };
+            let last = verdicts(&f).pop().unwrap_or_default();
+            assert!(
+                last.starts_with(&format!("MISS [{db}] no errors: 2")),
+                "{last}"
+            );
+        }
+    }
+
+    #[test]
+    fn on_postgres_the_ratio_counts_the_database_cpu_against_its_own_target() {
+        // 1,000 issuances a core-second of crypto; 1,400 us of server + 700 us of database CPU.
+        let f = Figures {
+            db: "postgres".into(),
+            crypto_per_core_per_sec: 1000.0,
+            server_cpu_per_issuance_us: 1400.0,
+            db_cpu_per_issuance_us: 700.0,
+            cpu_ratio: (1e6 / 2100.0) / 1000.0,
+            p50_ms: 2.0,
+            p99_sat_ms: 19.0,
+            ..Figures::default()
+        };
+        let lines = verdicts(&f);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[0].starts_with("PASS [postgres] ratio >= 0.45 (server + PostgreSQL CPU): 0.48")
+                && lines[0].contains("server CPU alone 0.71"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("PASS [postgres] p99"), "{}", lines[1]);
+        assert!(
+            lines[2].starts_with("PASS [postgres] no errors: 0"),
+            "{}",
+            lines[2]
+        );
+        let slower = Figures {
+            db_cpu_per_issuance_us: 900.0,
+            cpu_ratio: (1e6 / 2300.0) / 1000.0,
+            p99_sat_ms: 21.0,
+            ..f.clone()
+        };
+        let lines = verdicts(&slower);
+        assert!(
+            lines[0].starts_with("MISS [postgres] ratio >= 0.45"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("MISS [postgres] p99"), "{}", lines[1]);
+        // The same figures on SQLite face issue 6's eight targets.
+        let sqlite = Figures {
+            db: "sqlite".into(),
+            ..f
+        };
+        let lines = verdicts(&sqlite);
+        assert_eq!(lines.len(), 8, "{lines:?}");
+        assert!(
+            lines[0].starts_with("MISS [sqlite] ratio >= 0.5 (server CPU): 0.48"),
+            "{}",
+            lines[0]
+        );
+    }
+}

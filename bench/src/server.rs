@@ -6,11 +6,27 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
+
+/// Every server started and not yet dropped, so that [`kill_all`] can end
+/// them when a signal ends the benchmark (which runs no destructors then).
+static RUNNING: Mutex<Vec<Weak<Mutex<Child>>>> = Mutex::new(Vec::new());
+
+/// Kills every server still running (for a signal handler).
+pub fn kill_all() {
+    let running = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(PoisonError::into_inner));
+    for child in running.iter().filter_map(Weak::upgrade) {
+        let mut child = child.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
 
 /// A running `webra2-mock serve`.
 pub struct Server {
-    child: Child,
+    child: Arc<Mutex<Child>>,
+    pid: u32,
     /// Held so the server never writes into a closed pipe.
     _stdout: BufReader<ChildStdout>,
     /// The public listener, `http://127.0.0.1:PORT`.
@@ -47,8 +63,16 @@ impl Server {
             bail!("{}: no stdout", bin.display());
         };
         // From here on the guard owns the child: any error below kills it.
+        let pid = child.id();
+        let child = Arc::new(Mutex::new(child));
+        {
+            let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+            running.retain(|c| c.strong_count() > 0);
+            running.push(Arc::downgrade(&child));
+        }
         let mut server = Server {
             child,
+            pid,
             _stdout: BufReader::new(stdout),
             public_url: String::new(),
             admin_url: String::new(),
@@ -57,7 +81,11 @@ impl Server {
         let mut line = String::new();
         server._stdout.read_line(&mut line)?;
         if line.is_empty() {
-            let _ = server.child.wait();
+            let _ = server
+                .child
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .wait();
             let tail = std::fs::read_to_string(log_path).unwrap_or_default();
             let tail: Vec<&str> = tail.lines().rev().take(5).collect();
             bail!(
@@ -91,14 +119,15 @@ impl Server {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

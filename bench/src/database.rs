@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use webra2_mock::store::{redacted, scratch::with_database};
+use webra2_mock::store::redacted;
+use webra2_mock::store::scratch::{drop_database, execute_on, with_database};
 
 /// What `--db` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,7 +197,9 @@ impl Postgres {
             name.to_lowercase()
                 .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
         );
-        self.execute(&format!("CREATE DATABASE {db}"))?;
+        self.runtime
+            .block_on(execute_on(&self.url, &format!("CREATE DATABASE {db}")))
+            .with_context(|| format!("CREATE DATABASE {db} on {}", redacted(&self.url)))?;
         Ok(Fresh {
             url: with_database(&self.url, &db),
             drop: Some(DropDatabase {
@@ -229,19 +232,7 @@ impl Drop for Fresh {
             .enable_all()
             .build()
             .map_err(anyhow::Error::from)
-            .and_then(|runtime| {
-                runtime.block_on(async {
-                    let (client, connection) =
-                        tokio_postgres::connect(&server, tokio_postgres::NoTls).await?;
-                    let task = tokio::spawn(connection);
-                    let done = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    drop(client);
-                    let _ = task.await;
-                    Ok(done?)
-                })
-            });
+            .and_then(|runtime| Ok(runtime.block_on(drop_database(&server, &name))?));
         if let Err(e) = dropped {
             eprintln!("note: the database {name} was not dropped: {e:#}");
         }

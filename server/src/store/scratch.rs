@@ -70,16 +70,9 @@ impl ScratchDatabase {
             NEXT.fetch_add(1, Ordering::Relaxed),
             rand::random::<u32>()
         );
-        let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("{ENV}: cannot connect to the test server: {e}"));
-        let task = tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
+        execute_on(&server, &format!("CREATE DATABASE {name}"))
             .await
             .unwrap_or_else(|e| panic!("{ENV}: CREATE DATABASE {name}: {e}"));
-        drop(client);
-        let _ = task.await;
         let url = with_database(&server, &name);
         Self { server, name, url }
     }
@@ -91,13 +84,7 @@ impl ScratchDatabase {
 
     /// Runs `sql` on the database as the server's role.
     pub async fn execute(&self, sql: &str) -> Result<(), tokio_postgres::Error> {
-        let (client, connection) =
-            tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
-        let task = tokio::spawn(connection);
-        let done = client.batch_execute(sql).await;
-        drop(client);
-        let _ = task.await;
-        done
+        execute_on(&self.url, sql).await
     }
 }
 
@@ -110,24 +97,33 @@ impl Drop for ScratchDatabase {
                 .enable_all()
                 .build()
                 .ok()?;
-            runtime.block_on(async {
-                let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
-                    .await
-                    .ok()?;
-                let task = tokio::spawn(connection);
-                let done = client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-                drop(client);
-                let _ = task.await;
-                done.ok()
-            })
+            runtime.block_on(drop_database(&server, &name)).ok()
         })
         .join();
         if !matches!(dropped, Ok(Some(()))) {
             eprintln!("note: the scratch database {} was not dropped", self.name);
         }
     }
+}
+
+/// Runs `sql` (one statement or several) on a connection of its own to `url`.
+pub async fn execute_on(url: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(connection);
+    let done = client.batch_execute(sql).await;
+    drop(client);
+    let _ = task.await;
+    done
+}
+
+/// Drops database `name` of the server at `server`, with whatever is still
+/// connected to it.
+pub async fn drop_database(server: &str, name: &str) -> Result<(), tokio_postgres::Error> {
+    execute_on(
+        server,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ use webra2_wire::{Health, ProblemKind};
 /// The public listener: the issuance site and the CA's published files.
 pub fn public_router(state: AppState) -> Router {
     let routes = Router::new()
+        .route(HOME, get(site::home))
         .route(HEALTHZ, get(healthz))
         .route(READYZ, get(readyz))
         .route(ISSUE, get(site::step1))
@@ -64,6 +65,7 @@ pub fn public_router(state: AppState) -> Router {
 pub fn confirm_routes(state: AppState) -> Router {
     Router::new()
         .route(CONFIRM, get(confirm::confirm))
+        .route(STATIC_FILE, get(assets::file))
         .route(HEALTHZ, get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

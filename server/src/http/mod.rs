@@ -57,7 +57,9 @@ pub fn public_router(state: AppState) -> Router {
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
-    finish(routes, state).layer(pages)
+    finish(routes, state)
+        .layer(pages)
+        .layer(middleware::from_fn(respond::no_store_pages))
 }
 
 /// The confirm listener's routes alone, without the shared layers: what
@@ -77,7 +79,9 @@ pub fn confirm_routes(state: AppState) -> Router {
 pub fn confirm_router(state: AppState) -> Router {
     let routes = with_faults(confirm_routes(state.clone()), state.clone());
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
-    observe::observe(routes, state).layer(pages)
+    observe::observe(routes, state)
+        .layer(pages)
+        .layer(middleware::from_fn(respond::no_store_pages))
 }
 
 /// The admin listener: preparation, outbox, certificates, clock, faults.

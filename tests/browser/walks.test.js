@@ -346,6 +346,8 @@ describe("the site as a person walks it", () => {
         const text = await page.locator(`#${id}`).textContent();
         for (const w of words) assert.ok(text.includes(w), `${id} lacks ${w}`);
       }
+      // The README's picture: without the focus ring of the heading.
+      await page.locator("#page-heading").evaluate((h) => h.blur());
       await shot(page, "step3");
     });
     const [mail] = await mails(mock, `${userId.toLowerCase()}@example.test`);

@@ -322,7 +322,10 @@ async fn after_issuing_the_mail_url_leads_its_session_to_step3_and_others_to_wha
 
     // Back to Step 1 (or the mail's URL again) in the browser that issued: Step 3.
     let back = app.browser_get(url, Some(&cookie)).await;
-    assert_eq!(back.url().path(), format!("{}/step3", reqwest::Url::parse(url).expect("url").path()));
+    assert_eq!(
+        back.url().path(),
+        format!("{}/step3", reqwest::Url::parse(url).expect("url").path())
+    );
     let html = page(back, StatusCode::OK).await;
     assert!(html.contains("【ステップ3】"), "{html}");
 
@@ -332,8 +335,14 @@ async fn after_issuing_the_mail_url_leads_its_session_to_step3_and_others_to_wha
         let resp = app.browser_get(&path, None).await;
         let status = resp.status();
         let html = page(resp, status).await;
-        assert!(html.contains(r#"data-problem="url-already-used""#), "{path}: {html}");
-        assert!(html.contains("発行済み") && html.contains("インストール"), "{html}");
+        assert!(
+            html.contains(r#"data-problem="url-already-used""#),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains("発行済み") && html.contains("インストール"),
+            "{html}"
+        );
         assert!(!html.contains("認証情報パスワードの入力へ戻る"), "{html}");
     }
     // API clients keep the contract's answers.

@@ -84,8 +84,7 @@ pub async fn auth(
     } else {
         let title = site_title(done.enrollment.kind);
         let root = state.service.root_view();
-        Html(pages::step2(title, token.as_str(), &done.answer, &root).into_string())
-            .into_response()
+        Html(pages::step2(title, token.as_str(), &done.answer, &root).into_string()).into_response()
     };
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);

@@ -229,6 +229,15 @@ describe("the site as a person walks it", () => {
       await page.getByLabel("認証情報パスワード").fill(pw2);
       await page.getByRole("button", { name: "次へ" }).click();
       await page.waitForSelector("body[data-step='2']");
+      // 発行 alone, nothing pasted: the page says why and which ways work.
+      await page.getByRole("button", { name: "発行", exact: true }).click();
+      await page.waitForSelector("body[data-problem='bad-csr']");
+      const next = await page.locator("#next-step").textContent();
+      assert.ok(next.includes("JavaScript") && next.includes("鍵をサーバーで生成する"), next);
+      await page.getByRole("link", { name: "認証情報パスワードの入力へ戻る" }).click();
+      await page.getByLabel("認証情報パスワード").fill(pw2);
+      await page.getByRole("button", { name: "次へ" }).click();
+      await page.waitForSelector("body[data-step='2']");
       await page.locator("#server-pin").fill("NoScript9");
       const p12 = await download(page, () => page.getByRole("button", { name: "サーバーで鍵を生成して発行" }).click(), dir);
       const [certKey, fileKey] = p12Keys(p12, "NoScript9");

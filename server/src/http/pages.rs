@@ -370,8 +370,8 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
         ),
         Some(ProblemKind::BadCsr) => text(
             "証明書要求を読み取れません",
-            "送信された証明書要求 (PKCS#10) の形式が正しくありません。",
-            BACK,
+            "送信された証明書要求 (PKCS#10) の形式が正しくないか、証明書要求が空です。",
+            "認証情報パスワードを入力し直してから、ステップ2でもう一度発行してください。JavaScript が無効なブラウザーでは「発行」だけでは鍵を生成できません。ステップ2の「証明書要求を貼り付けて発行する」に証明書要求を貼り付けるか、「鍵をサーバーで生成する」を使ってください。",
             true,
         ),
         Some(ProblemKind::CsrSignatureInvalid) => text(

@@ -337,8 +337,8 @@ mod tests {
 
     #[test]
     fn the_renewed_serial_is_read_from_the_mail_line_that_names_it() {
-        let body = "U0001 様\n\nユーザID: U0001\n更新対象の証明書シリアル番号: 0a1b2C3D\nURL: http://x/issue/t\n";
+        let body = "U0001 様\n\nユーザーID: U0001\n更新対象の証明書シリアル番号: 0a1b2C3D\nURL: http://x/issue/t\n";
         assert_eq!(renewed_serial(body).as_deref(), Some("0A1B2C3D"));
-        assert_eq!(renewed_serial("ユーザID: U0001\nURL: http://x\n"), None);
+        assert_eq!(renewed_serial("ユーザーID: U0001\nURL: http://x\n"), None);
     }
 }

@@ -215,7 +215,7 @@ describe("the issuance site in Chromium", () => {
       const used = await page.goto(created.one_time_url);
       assert.equal(used.status(), 410);
       assert.equal(await page.locator("body").getAttribute("data-problem"), "url-already-used");
-      assert.ok((await page.title()).includes("使用済み"));
+      assert.ok((await page.title()).includes("発行済み"));
       assert.ok((await page.locator("#next-step").textContent()).includes("管理者"));
       await shot(page, "used-url");
 

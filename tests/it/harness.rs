@@ -476,7 +476,7 @@ async fn a_real_smtp_delivery_carries_the_one_time_url_in_japanese() {
         "{subject}"
     );
     assert!(body.contains(&created.one_time_url), "{body}");
-    assert!(body.contains("ユーザID: U0006"), "{body}");
+    assert!(body.contains("ユーザーID: U0006"), "{body}");
     assert!(body.contains("拇印(SHA-1)"), "the manual's advice: {body}");
     assert!(!body.contains("secret-pw-6"), "never the password");
     let to = message

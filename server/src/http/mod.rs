@@ -37,6 +37,7 @@ use webra2_wire::{Health, ProblemKind};
 /// The public listener: the issuance site and the CA's published files.
 pub fn public_router(state: AppState) -> Router {
     let routes = Router::new()
+        .route(HOME, get(site::home))
         .route(HEALTHZ, get(healthz))
         .route(READYZ, get(readyz))
         .route(ISSUE, get(site::step1))
@@ -56,7 +57,9 @@ pub fn public_router(state: AppState) -> Router {
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
-    finish(routes, state).layer(pages)
+    finish(routes, state)
+        .layer(pages)
+        .layer(middleware::from_fn(respond::no_store_pages))
 }
 
 /// The confirm listener's routes alone, without the shared layers: what
@@ -64,6 +67,7 @@ pub fn public_router(state: AppState) -> Router {
 pub fn confirm_routes(state: AppState) -> Router {
     Router::new()
         .route(CONFIRM, get(confirm::confirm))
+        .route(STATIC_FILE, get(assets::file))
         .route(HEALTHZ, get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -75,7 +79,9 @@ pub fn confirm_routes(state: AppState) -> Router {
 pub fn confirm_router(state: AppState) -> Router {
     let routes = with_faults(confirm_routes(state.clone()), state.clone());
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
-    observe::observe(routes, state).layer(pages)
+    observe::observe(routes, state)
+        .layer(pages)
+        .layer(middleware::from_fn(respond::no_store_pages))
 }
 
 /// The admin listener: preparation, outbox, certificates, clock, faults.

@@ -10,6 +10,7 @@ use crate::store::Store;
 use std::sync::Arc;
 use webra2_ca::Ca;
 use webra2_wire::{Fingerprint, Kind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
+use x509_parser::prelude::{FromDer, X509Name};
 
 /// The rules of the issuance site that the configuration sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +122,39 @@ impl Service {
             sha256: root.sha256_fingerprint(),
         }
     }
+
+    /// The root as Step 2, Step 3 and the home page show it.
+    pub fn root_view(&self) -> RootView {
+        let root = self.parts.ca.root();
+        let subject = root.subject();
+        let name = X509Name::from_der(root.subject_der())
+            .ok()
+            .and_then(|(_, name)| {
+                name.iter_common_name()
+                    .next()
+                    .and_then(|cn| cn.as_str().ok())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| subject.clone());
+        RootView {
+            name,
+            subject,
+            fingerprint: self.root_fingerprint(),
+        }
+    }
+}
+
+/// The root CA as the pages show it for the manual's check (Ⓐ): the name the
+/// user compares, the full subject beside it, and the fingerprints.
+#[derive(Debug, Clone)]
+pub struct RootView {
+    /// The common name (`NEC Certification Authority`), or the whole subject
+    /// if it has none.
+    pub name: String,
+    /// The subject, RFC 4514.
+    pub subject: String,
+    /// The fingerprints.
+    pub fingerprint: Fingerprint,
 }
 
 /// The title of the site a URL of `kind` opens: 証明書発行サイト or 証明書更新サイト.

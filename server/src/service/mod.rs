@@ -24,7 +24,7 @@ pub mod types;
 pub use confirmation::describe;
 pub use enrollment::Authenticated;
 pub use error::ServiceError;
-pub use instance::{site_title, Parts, Policy, Service};
+pub use instance::{site_title, Parts, Policy, RootView, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
 pub use types::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,

@@ -9,7 +9,8 @@
 //!   `description`, `rsa_min_bits`, `rsa_max_bits`, `ecdsa_curves`, `signature_hashes`,
 //!   `validity_anchor`, `validity_years`, `pkcs12_key`, `subject_template()`,
 //!   `accepted_keys()`, `not_after(mail_sent_at, issued_at)`, `subject(user_id, email)`.
-//! - [`parse_csr`]: PEM or DER bytes to a verified [`CertRequest`].
+//! - [`parse_csr`]: PEM, base64 or DER bytes (plain, CMC or CMS-wrapped) to a verified [`CertRequest`].
+//! - [`parse_request`]: the same, keeping the wrapper and its signers ([`SubmittedRequest`]).
 //! - [`Profile::check_request`]: the key policy.
 //! - [`Root`]: `Root::fixture()`, `Root::from_pem(cert, key)`, `Root::generate()`,
 //!   `cert_der()`, `cert_pem()`, `key_pem()`, `sha1_fingerprint()`, `sha256_fingerprint()`, `subject()`,
@@ -19,6 +20,7 @@
 //! - [`pkcs7_certs_only`].
 //! - [`GeneratedKey`]: `GeneratedKey::generate(spec)`, `spki_der()`, `pkcs12(name, leaf, chain, pin)`.
 
+mod cmc;
 mod csr;
 mod dn;
 mod error;
@@ -26,6 +28,7 @@ mod issue;
 mod pkcs12;
 mod pkcs7;
 mod profile;
+mod request;
 mod root;
 #[cfg(test)]
 mod test_support;
@@ -37,6 +40,9 @@ pub use issue::{Ca, IssueRequest, IssuedCert, Revoked, ServerCert, REVOCATION_RE
 pub use pkcs12::GeneratedKey;
 pub use pkcs7::pkcs7_certs_only;
 pub use profile::{Profile, ValidityAnchor};
+pub use request::{
+    parse_request, Signer, SignerCheck, SubmittedRequest, Wrapper, REQUEST_PEM_LABELS,
+};
 pub use root::{Root, ROOT_COMMON_NAME, ROOT_ORGANIZATION};
 pub use validity::add_calendar_years;
 pub use webra2_wire::KeySpec;

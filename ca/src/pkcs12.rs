@@ -2,10 +2,18 @@
 //! control, and the PIN-encrypted file that carries it with its certificate and
 //! the root.
 //!
-//! The file is PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with an HMAC-SHA256 MAC,
-//! so OpenSSL 3 reads it without `-legacy`. Neither the key nor the PIN is kept.
+//! Two forms ([`Pkcs12Compat`]):
+//! - `modern` (p12-keystore): PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with an
+//!   HMAC-SHA256 MAC, so OpenSSL 3 reads it without `-legacy`;
+//! - `legacy` (the `p12` crate): the key bag under pbeWithSHAAnd3-KeyTripleDES-CBC,
+//!   the certificates under pbeWithSHAAnd40BitRC2-CBC, a SHA-1 MAC (2048 rounds):
+//!   what `openssl pkcs12 -export -legacy` writes, and what Windows Server 2016
+//!   and older and the macOS Keychain open. OpenSSL 3 reads it only with `-legacy`.
+//!
+//! Neither the key nor the PIN is kept.
 
 use crate::{CaError, KeySpec};
+use webra2_wire::Pkcs12Compat;
 use p12_keystore::{
     Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey,
     PrivateKeyChain,
@@ -98,6 +106,45 @@ impl GeneratedKey {
     /// A PKCS#12 file with this key, the certificate `leaf_der` and the chain
     /// `chain_der` (the root), encrypted and authenticated with `pin`.
     pub fn pkcs12(
+        &self,
+        friendly_name: &str,
+        leaf_der: &[u8],
+        chain_der: &[&[u8]],
+        pin: &str,
+    ) -> Result<Vec<u8>, CaError> {
+        self.pkcs12_as(Pkcs12Compat::Modern, friendly_name, leaf_der, chain_der, pin)
+    }
+
+    /// [`GeneratedKey::pkcs12`] in the form `compat`.
+    pub fn pkcs12_as(
+        &self,
+        compat: Pkcs12Compat,
+        friendly_name: &str,
+        leaf_der: &[u8],
+        chain_der: &[&[u8]],
+        pin: &str,
+    ) -> Result<Vec<u8>, CaError> {
+        match compat {
+            Pkcs12Compat::Legacy => self.pkcs12_legacy(friendly_name, leaf_der, chain_der, pin),
+            Pkcs12Compat::Modern => self.pkcs12_modern(friendly_name, leaf_der, chain_der, pin),
+        }
+    }
+
+    /// The legacy form, through the `p12` crate (which pairs key and
+    /// certificate by localKeyId, the certificate's SHA-1, as openssl does).
+    fn pkcs12_legacy(
+        &self,
+        friendly_name: &str,
+        leaf_der: &[u8],
+        chain_der: &[&[u8]],
+        pin: &str,
+    ) -> Result<Vec<u8>, CaError> {
+        p12::PFX::new_with_cas(leaf_der, &self.pkcs8_der, chain_der, pin, friendly_name)
+            .map(|pfx| pfx.to_der())
+            .ok_or_else(|| CaError::Issue("PKCS#12 (legacy): no random salt".into()))
+    }
+
+    fn pkcs12_modern(
         &self,
         friendly_name: &str,
         leaf_der: &[u8],

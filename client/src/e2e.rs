@@ -141,6 +141,7 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         // The preparation's own step 0-3 has checked the site already.
         expect_kind: None,
         previous_serial,
+        sign_with_current: None,
     };
     run_issue(&issue, rec).await;
 }

@@ -53,11 +53,14 @@ pub enum ProblemKind {
     Internal,
     /// The CA is down for maintenance (an injected fault): retry after `Retry-After`.
     CaMaintenance,
+    /// The profile renews only a request signed by the certificate being
+    /// renewed, and this one is not; the detail says which check failed.
+    RenewalSignature,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 21] = [
+    pub const ALL: [ProblemKind; 22] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -79,6 +82,7 @@ impl ProblemKind {
         Self::AlreadyRevoked,
         Self::Internal,
         Self::CaMaintenance,
+        Self::RenewalSignature,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -105,6 +109,7 @@ impl ProblemKind {
             Self::AlreadyRevoked => "already-revoked",
             Self::Internal => "internal",
             Self::CaMaintenance => "ca-maintenance",
+            Self::RenewalSignature => "renewal-signature",
         }
     }
 
@@ -120,7 +125,7 @@ impl ProblemKind {
             | Self::Unauthorized => 401,
             Self::Locked => 423,
             Self::BadCsr | Self::CsrSignatureInvalid | Self::BadRequest => 400,
-            Self::KeyPolicy => 422,
+            Self::KeyPolicy | Self::RenewalSignature => 422,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::CertificateRevoked => 403,
@@ -154,6 +159,7 @@ impl ProblemKind {
             Self::AlreadyRevoked => "Certificate already revoked",
             Self::Internal => "Internal error",
             Self::CaMaintenance => "CA down for maintenance",
+            Self::RenewalSignature => "Renewal not signed by the current certificate",
         }
     }
 

@@ -150,8 +150,9 @@ pub async fn pkcs12(
     let req: Pkcs12Request = extract::body(body)
         .and_then(|body| extract::json_or_form(&headers, &body))
         .map_err(|e| e.on_site(site))?;
-    let pin = Pin::parse(&req.pin).map_err(|e| AppError::from(e).on_site(site))?;
-    let file = state.service.issue_pkcs12(ready, pin).await?;
+    let pin = Pin::parse(&req.pin, &state.service.pin_rule())
+        .map_err(|e| AppError::from(e).on_site(site))?;
+    let file = state.service.issue_pkcs12(ready, pin, req.compat).await?;
 
     let mut resp = (StatusCode::CREATED, file.der).into_response();
     let h = resp.headers_mut();

@@ -9,8 +9,8 @@ use super::instance::{blocking, Service};
 use super::types::{OneTimeToken, Pin};
 use crate::store::{CertificateRecord, EnrollmentRecord, IssueOutcome};
 use time::OffsetDateTime;
-use webra2_ca::{parse_csr, CsrError, GeneratedKey, IssueRequest, IssuedCert};
-use webra2_wire::{in_jst, paths, pem_encode, EnrollmentState, Issued, Kind};
+use webra2_ca::{parse_request, CsrError, GeneratedKey, IssueRequest, IssuedCert};
+use webra2_wire::{in_jst, paths, pem_encode, EnrollmentState, Issued, Kind, Pkcs12Compat};
 
 /// An open enrollment whose session was checked: what Step 2 may issue on.
 #[derive(Debug)]
@@ -121,8 +121,9 @@ impl Service {
         }))
     }
 
-    /// Step 2 with a request (PKCS#10, PEM or DER): verified, judged by the
-    /// profile, signed, recorded.
+    /// Step 2 with a request (PKCS#10, plain or in CMC or a CMS SignedData;
+    /// PEM, base64 or DER): verified, judged by the profile, its signers
+    /// checked (and the renewal rule), signed, recorded.
     pub async fn issue_from_request(
         &self,
         ready: Ready,
@@ -130,15 +131,34 @@ impl Service {
     ) -> Result<Issuance, ServiceError> {
         let now = self.parts.clock.now();
         let ca = self.parts.ca.clone();
-        let e = &ready.enrollment;
-        let (user_id, email, mail_sent_at, site) =
-            (e.user_id.clone(), e.email.clone(), e.mail_sent_at, e.kind);
-        let issued = blocking(move || {
+        let site = ready.enrollment.kind;
+        let submitted = blocking(move || {
             let csr_error = |err| csr_problem(err, site);
-            let parsed = parse_csr(&request).map_err(csr_error)?;
-            ca.profile().check_request(&parsed).map_err(csr_error)?;
+            let submitted = parse_request(&request).map_err(|e| match e {
+                // A key no profile takes (DSA, Ed25519): say what this one takes.
+                CsrError::KeyPolicy(m) => CsrError::KeyPolicy(format!(
+                    "{m}; this profile accepts {}",
+                    ca.profile().accepted_keys_text()
+                )),
+                other => other,
+            });
+            let submitted = submitted.map_err(csr_error)?;
+            ca.profile()
+                .check_request(&submitted.request)
+                .map_err(csr_error)?;
+            Ok(submitted)
+        })
+        .await?;
+        if !submitted.signers.is_empty() || site == Kind::Renew {
+            self.check_signers(&submitted, &ready.enrollment, now)
+                .await?;
+        }
+        let ca = self.parts.ca.clone();
+        let e = &ready.enrollment;
+        let (user_id, email, mail_sent_at) = (e.user_id.clone(), e.email.clone(), e.mail_sent_at);
+        let issued = blocking(move || {
             ca.issue(&IssueRequest {
-                spki_der: &parsed.spki_der,
+                spki_der: &submitted.request.spki_der,
                 user_id: &user_id,
                 email: &email,
                 mail_sent_at,
@@ -161,8 +181,15 @@ impl Service {
 
     /// Step 2 without an enrollment control: the service makes the profile's
     /// PKCS#12 key, issues, and answers key, certificate and root in one
-    /// PIN-encrypted PKCS#12. The key and the PIN are not kept.
-    pub async fn issue_pkcs12(&self, ready: Ready, pin: Pin) -> Result<Pkcs12File, ServiceError> {
+    /// PIN-encrypted PKCS#12 in the form `compat` (the profile's when `None`).
+    /// The key and the PIN are not kept.
+    pub async fn issue_pkcs12(
+        &self,
+        ready: Ready,
+        pin: Pin,
+        compat: Option<Pkcs12Compat>,
+    ) -> Result<Pkcs12File, ServiceError> {
+        let compat = compat.unwrap_or(self.parts.ca.profile().pkcs12_compat);
         let now = self.parts.clock.now();
         let ca = self.parts.ca.clone();
         let e = &ready.enrollment;
@@ -182,14 +209,20 @@ impl Service {
                 })
                 .map_err(ServiceError::internal)?;
             let p12 = key
-                .pkcs12(&user_id, &issued.der, &[ca.root().cert_der()], pin.expose())
+                .pkcs12_as(
+                    compat,
+                    &user_id,
+                    &issued.der,
+                    &[ca.root().cert_der()],
+                    pin.expose(),
+                )
                 .map_err(ServiceError::internal)?;
             Ok((issued, p12))
         })
         .await?;
         self.record_issuance(&ready.enrollment, &issued, now)
             .await?;
-        tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued as PKCS#12");
+        tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, %compat, "certificate issued as PKCS#12");
         Ok(Pkcs12File {
             user_id: ready.enrollment.user_id,
             serial: issued.serial,
@@ -351,7 +384,7 @@ fn issued_or_404(
     }
 }
 
-fn csr_problem(e: CsrError, site: Kind) -> ServiceError {
+pub(super) fn csr_problem(e: CsrError, site: Kind) -> ServiceError {
     let detail = e.to_string();
     match e {
         CsrError::SignatureInvalid(_) => ServiceError::CsrSignatureInvalid { detail, site },

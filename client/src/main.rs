@@ -199,6 +199,10 @@ struct E2eArgs {
     /// For --kind renew: revoke the renewed certificate (reason superseded) on issuance.
     #[arg(long)]
     revoke_previous: bool,
+    /// For --kind renew: sign the request with the certificate being renewed (from the
+    /// store, its key opened with --pin) in a CMS SignedData, as Windows renews.
+    #[arg(long)]
+    sign_with_current: bool,
     #[command(flatten)]
     check: CheckArgs,
 }
@@ -326,6 +330,7 @@ fn e2e_options(args: E2eArgs) -> E2eOptions {
     opts.store_dir = args.store;
     opts.kind = args.kind;
     opts.revoke_previous = args.revoke_previous;
+    opts.sign_with_current = args.sign_with_current;
     opts.mail_sent_at = args.check.mail_sent_at;
     opts.checks = args.check.checks();
     opts

@@ -11,6 +11,7 @@ mod layering;
 mod lifecycle;
 mod protocol_versions;
 mod redact;
+mod request_formats;
 mod server_flow;
 mod site_pages;
 mod store_rules;

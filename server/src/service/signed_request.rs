@@ -108,13 +108,6 @@ fn renewal_failure(
             enrollment.user_id
         ));
     }
-    if let Some(renewed) = enrollment.renews_serial.as_deref() {
-        if renewed != serial {
-            return Some(format!(
-                "the request is signed by certificate {serial}, but this renewal is of certificate {renewed}"
-            ));
-        }
-    }
     if now >= record.not_after {
         return Some(format!(
             "the request is signed by certificate {serial}, which expired at {}",
@@ -132,6 +125,13 @@ fn renewal_failure(
             "the request is signed by certificate {serial}, which was revoked at {}",
             in_jst(at)
         ));
+    }
+    if let Some(renewed) = enrollment.renews_serial.as_deref() {
+        if renewed != serial {
+            return Some(format!(
+                "the request is signed by certificate {serial}, but this renewal is of certificate {renewed}"
+            ));
+        }
     }
     None
 }

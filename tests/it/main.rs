@@ -9,6 +9,7 @@ mod harness;
 mod helpers;
 mod layering;
 mod lifecycle;
+mod pkcs12_forms;
 mod protocol_versions;
 mod redact;
 mod request_formats;

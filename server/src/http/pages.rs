@@ -4,11 +4,15 @@
 //! pasted request or to a key made by the service. maud escapes every value.
 
 use maud::{html, Markup, DOCTYPE};
-use webra2_wire::{AuthResponse, Confirmation, Fingerprint, Issued, Problem, ProblemKind};
+use webra2_wire::{
+    AuthResponse, Confirmation, Fingerprint, Issued, PinRule, Pkcs12Compat, Problem, ProblemKind,
+};
 
 /// The PIN rule as an HTML pattern: half-width alphanumerics, as many as the
-/// service's PKCS#12 path takes (the page script checks the same).
-const PIN_PATTERN: &str = "[A-Za-z0-9]{4,128}";
+/// profile lets the PKCS#12 path take (the page script checks the same).
+fn pin_pattern(rule: &PinRule) -> String {
+    format!("[A-Za-z0-9]{{{},{}}}", rule.min_chars, rule.max_chars)
+}
 /// Where a page's scripts and style sheet are served (see [`super::assets`]).
 const CSS: &str = "/static/site.css";
 const SCRIPTS: [&str; 2] = ["/static/webra2-crypto.js", "/static/enroll.js"];
@@ -101,6 +105,8 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
         scripts: true,
     };
     let step3 = format!("/issue/{token}/step3");
+    let rule = auth.pin_rule.unwrap_or_default();
+    let legacy = auth.pkcs12_compat == Some(Pkcs12Compat::Legacy);
     layout(
         frame,
         html! {
@@ -112,10 +118,11 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
                 p { "このページでは、ブラウザーの中で鍵ペアを生成します。秘密鍵がブラウザーの外へ送られることはありません。" }
             }
             form #enroll method="post" action={ "/issue/" (token) "/csr" }
-                data-key-length=(auth.key_length) data-step3=(step3) {
+                data-key-length=(auth.key_length) data-step3=(step3)
+                data-pin-min=(rule.min_chars) data-pin-max=(rule.max_chars) data-pin-rule=(rule.describe()) {
                 h3 { "PIN の設定" }
-                p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。"
-                    "半角英数字 4 文字以上で入力します。大文字と小文字は区別されます。" }
+                p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。" }
+                p.pin-rule { (rule.describe()) }
                 // No `name`: the PIN is never posted, it only encrypts the file in the page.
                 p { label for="pin" { "PIN" } input type="password" id="pin" autocomplete="new-password"; }
                 p { label for="pin-confirm" { "PIN (確認)" } input type="password" id="pin-confirm" autocomplete="new-password"; }
@@ -128,11 +135,18 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
                     textarea #csr name="csr" rows="10" cols="66" placeholder="-----BEGIN CERTIFICATE REQUEST-----" {}
                 }
             }
-            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3) {
+            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3)
+                data-pin-min=(rule.min_chars) data-pin-max=(rule.max_chars) data-pin-rule=(rule.describe()) {
                 h3 { "鍵をサーバーで生成する (代替手段)" }
                 p { "ブラウザーで鍵を生成できない場合は、サービスが鍵を生成し、証明書と一緒に PIN で保護した PKCS#12 ファイルとして渡します。" }
-                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(PIN_PATTERN) autocomplete="new-password"; }
+                p.pin-rule { (rule.describe()) }
+                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(pin_pattern(&rule)) autocomplete="new-password"; }
                 p { label for="server-pin-confirm" { "PIN (確認)" } input type="password" id="server-pin-confirm" autocomplete="new-password"; }
+                fieldset #pkcs12-compat {
+                    legend { "ファイルの形式" }
+                    p { label { input type="radio" name="compat" value="modern" checked[!legacy]; " 標準 (Windows 10 以降、Windows Server 2019 以降、OpenSSL 3): AES-256, SHA-256" } }
+                    p { label { input type="radio" name="compat" value="legacy" checked[legacy]; " 古い Windows / macOS 用 (Windows Server 2016 以前、macOS キーチェーン): 3DES, RC2-40, SHA-1" } }
+                }
                 p { button type="submit" id="server-issue" { "サーバーで鍵を生成して発行" } }
                 p.status #server-status role="status" {}
                 p { "ダウンロードが終わったら、" a href=(step3) { "【ステップ3】証明書のインストール" } " へ進んでください。" }

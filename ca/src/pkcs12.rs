@@ -13,13 +13,13 @@
 //! Neither the key nor the PIN is kept.
 
 use crate::{CaError, KeySpec};
-use webra2_wire::Pkcs12Compat;
 use p12_keystore::{
     Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey,
     PrivateKeyChain,
 };
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use sha1::{Digest, Sha1};
+use webra2_wire::Pkcs12Compat;
 
 /// PBKDF2 rounds for both the encryption and the MAC key (OpenSSL 3's default is 2048).
 const PBKDF2_ITERATIONS: u32 = 10_000;
@@ -112,7 +112,13 @@ impl GeneratedKey {
         chain_der: &[&[u8]],
         pin: &str,
     ) -> Result<Vec<u8>, CaError> {
-        self.pkcs12_as(Pkcs12Compat::Modern, friendly_name, leaf_der, chain_der, pin)
+        self.pkcs12_as(
+            Pkcs12Compat::Modern,
+            friendly_name,
+            leaf_der,
+            chain_der,
+            pin,
+        )
     }
 
     /// [`GeneratedKey::pkcs12`] in the form `compat`.

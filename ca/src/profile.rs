@@ -45,10 +45,10 @@
 
 use crate::dn::{self, Template};
 use crate::{add_calendar_years, CaError, CertRequest, CsrError, KeySpec, SignatureHash};
-use webra2_wire::{PinRule, Pkcs12Compat};
 use serde::Deserialize;
 use std::fmt;
 use time::OffsetDateTime;
+use webra2_wire::{PinRule, Pkcs12Compat};
 
 const WEBRA2_TOML: &str = include_str!("../../fixtures/profiles/webra2.toml");
 const MODERN_TOML: &str = include_str!("../../fixtures/profiles/modern.toml");
@@ -275,9 +275,7 @@ impl Profile {
 
         let pkcs12_compat = match raw.pkcs12.compat.as_deref() {
             None => Pkcs12Compat::Modern,
-            Some(c) => c
-                .parse()
-                .map_err(|e: String| bad(format!("pkcs12: {e}")))?,
+            Some(c) => c.parse().map_err(|e: String| bad(format!("pkcs12: {e}")))?,
         };
         let pin_rule = match raw.pin {
             None => PinRule::default(),

@@ -209,7 +209,10 @@ fn from_content_info(der: &[u8]) -> Result<SubmittedRequest, CsrError> {
     } else {
         match PkiData::from_der(&content) {
             Ok(pki) => (request_of_pki_data(&pki)?, Wrapper::Cmc),
-            Err(_) => (parse_pkcs10_der(&content).map_err(in_content)?, Wrapper::Cms),
+            Err(_) => (
+                parse_pkcs10_der(&content).map_err(in_content)?,
+                Wrapper::Cms,
+            ),
         }
     };
 

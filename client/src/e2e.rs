@@ -134,8 +134,8 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         Kind::Renew => renewed_serial(&mail.body),
     };
 
-    let sign_with_current = (opts.sign_with_current && previous_serial.is_some())
-        .then(|| pin.clone());
+    let sign_with_current =
+        (opts.sign_with_current && previous_serial.is_some()).then(|| pin.clone());
     let issue = IssueOptions {
         sign_with_current,
         url: mail.one_time_url.clone(),

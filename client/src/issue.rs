@@ -12,8 +12,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use webra2_wire::{
     paths, AuthRequest, AuthResponse, Confirmation, Issued, KeySpec, Kind, Pkcs12Compat,
-    Pkcs12Request, SiteInfo,
-    HEADER_CONFIRM_URL, HEADER_SERIAL, SITE_TITLE_NEW, SITE_TITLE_RENEW,
+    Pkcs12Request, SiteInfo, HEADER_CONFIRM_URL, HEADER_SERIAL, SITE_TITLE_NEW, SITE_TITLE_RENEW,
 };
 
 /// The issuer every certificate of the service must name.
@@ -623,7 +622,11 @@ async fn step_key_and_csr(
 /// say (PEM `NEW CERTIFICATE REQUEST`, as Windows labels every shape). With
 /// `sign_with_current`, a CMS SignedData signed by the stored certificate
 /// being renewed, with the key opened by that PIN.
-fn request_body(opts: &IssueOptions, key: &ClientKey, csr_pem: &str) -> Result<String, ClientError> {
+fn request_body(
+    opts: &IssueOptions,
+    key: &ClientKey,
+    csr_pem: &str,
+) -> Result<String, ClientError> {
     let form = opts.checks.request_form;
     if form == RequestForm::Pkcs10 && opts.sign_with_current.is_none() {
         return Ok(csr_pem.to_owned());

@@ -36,5 +36,5 @@ pub use keys::ClientKey;
 pub use reissue::{reissue, ReissueOptions};
 pub use report::{NoProgress, Progress, Recording, Report, Status, Step, TerminalProgress};
 pub use transcript::Exchange;
-pub use wrap::{pki_data, wrap_request, RequestForm, WrapSigner};
 pub use webra2_wire::{KeySpec, Kind};
+pub use wrap::{pki_data, wrap_request, RequestForm, WrapSigner};

@@ -51,7 +51,9 @@ impl FromStr for RequestForm {
             "pkcs10" => Ok(RequestForm::Pkcs10),
             "pkcs7" => Ok(RequestForm::Pkcs7),
             "cmc" => Ok(RequestForm::Cmc),
-            other => Err(format!("unknown request form {other:?} (pkcs10, pkcs7, cmc)")),
+            other => Err(format!(
+                "unknown request form {other:?} (pkcs10, pkcs7, cmc)"
+            )),
         }
     }
 }
@@ -132,7 +134,8 @@ fn signed_data(
     content: &[u8],
     signer: &WrapSigner<'_>,
 ) -> Result<Vec<u8>, ClientError> {
-    let bad = |what: &str, e: &dyn fmt::Display| ClientError::Csr(format!("SignedData {what}: {e}"));
+    let bad =
+        |what: &str, e: &dyn fmt::Display| ClientError::Csr(format!("SignedData {what}: {e}"));
     let econtent = OctetString::new(content).map_err(|e| bad("content", &e))?;
     let encap = EncapsulatedContentInfo {
         econtent_type: content_type,
@@ -175,8 +178,8 @@ fn signed_data(
     match key {
         ClientKey::Rsa(k) => {
             let signing = rsa::pkcs1v15::SigningKey::<Sha256>::new((**k).clone());
-            let info = SignerInfoBuilder::new(&signing, sid, digest, &encap, None)
-                .map_err(info_err)?;
+            let info =
+                SignerInfoBuilder::new(&signing, sid, digest, &encap, None).map_err(info_err)?;
             builder
                 .add_signer_info::<_, rsa::pkcs1v15::Signature>(info)
                 .map_err(|e| bad("signer", &e))?;

@@ -46,8 +46,11 @@ async fn a_legacy_file_opens_only_with_openssls_legacy_option_and_the_modern_one
     let dir = tempfile::tempdir().expect("tempdir");
     let legacy = dir.path().join("legacy.p12");
     let modern = dir.path().join("modern.p12");
-    std::fs::write(&legacy, pkcs12(&app, "U1310", json!({"pin": PIN, "compat": "legacy"})).await)
-        .expect("write");
+    std::fs::write(
+        &legacy,
+        pkcs12(&app, "U1310", json!({"pin": PIN, "compat": "legacy"})).await,
+    )
+    .expect("write");
     std::fs::write(&modern, pkcs12(&app, "U1311", json!({"pin": PIN})).await).expect("write");
 
     let read = pkcs12_info(&legacy, true);
@@ -56,26 +59,56 @@ async fn a_legacy_file_opens_only_with_openssls_legacy_option_and_the_modern_one
     assert!(read.status.success(), "openssl -legacy reads it: {info}");
     eprintln!("openssl pkcs12 -info -legacy, legacy form:\n{info}");
     assert!(info.contains("MAC: sha1"), "{info}");
-    assert!(info.contains("pbeWithSHA1And40BitRC2-CBC"), "certificates under RC2-40: {info}");
-    assert!(info.contains("pbeWithSHA1And3-KeyTripleDES-CBC"), "the key under 3DES: {info}");
-    assert!(certs.contains("CN = U1310") || certs.contains("CN=U1310"), "{certs}");
-    assert!(certs.contains("NEC Certification Authority"), "the root too: {certs}");
+    assert!(
+        info.contains("pbeWithSHA1And40BitRC2-CBC"),
+        "certificates under RC2-40: {info}"
+    );
+    assert!(
+        info.contains("pbeWithSHA1And3-KeyTripleDES-CBC"),
+        "the key under 3DES: {info}"
+    );
+    assert!(
+        certs.contains("CN = U1310") || certs.contains("CN=U1310"),
+        "{certs}"
+    );
+    assert!(
+        certs.contains("NEC Certification Authority"),
+        "the root too: {certs}"
+    );
 
     let refused = pkcs12_info(&legacy, false);
     let why = String::from_utf8_lossy(&refused.stderr).into_owned();
     eprintln!("openssl pkcs12 -info without -legacy, legacy form:\n{why}");
-    assert!(!refused.status.success(), "OpenSSL 3 needs -legacy for RC2: {why}");
+    assert!(
+        !refused.status.success(),
+        "OpenSSL 3 needs -legacy for RC2: {why}"
+    );
     assert!(why.contains("RC2") || why.contains("unsupported"), "{why}");
 
     let read = pkcs12_info(&modern, false);
     let info = String::from_utf8_lossy(&read.stderr).into_owned();
     assert!(read.status.success(), "{info}");
     eprintln!("openssl pkcs12 -info, modern form:\n{info}");
-    assert!(info.contains("AES-256-CBC") && info.contains("MAC: sha256"), "{info}");
-    assert!(!info.contains("RC2") && !info.contains("3-KeyTripleDES"), "{info}");
+    assert!(
+        info.contains("AES-256-CBC") && info.contains("MAC: sha256"),
+        "{info}"
+    );
+    assert!(
+        !info.contains("RC2") && !info.contains("3-KeyTripleDES"),
+        "{info}"
+    );
 
     let wrong = Command::new("openssl")
-        .args(["pkcs12", "-in", &legacy.to_string_lossy(), "-info", "-nokeys", "-legacy", "-passin", "pass:WrongPin"])
+        .args([
+            "pkcs12",
+            "-in",
+            &legacy.to_string_lossy(),
+            "-info",
+            "-nokeys",
+            "-legacy",
+            "-passin",
+            "pass:WrongPin",
+        ])
         .output()
         .expect("openssl");
     assert!(!wrong.status.success(), "a wrong PIN does not open it");
@@ -107,15 +140,34 @@ async fn the_profile_sets_the_default_form_and_an_unknown_form_changes_nothing()
             .json(&body)
             .send()
     };
-    assert_problem(post(json!({"pin": PIN, "compat": "old"})).await.expect("public"), 400, "bad-request").await;
-    assert_problem(post(json!({"pin": "pin with spaces"})).await.expect("public"), 400, "bad-request").await;
-    let (_, view) = app.admin_get(&format!("/admin/enrollments/{}", auth.0.enrollment_id)).await;
+    assert_problem(
+        post(json!({"pin": PIN, "compat": "old"}))
+            .await
+            .expect("public"),
+        400,
+        "bad-request",
+    )
+    .await;
+    assert_problem(
+        post(json!({"pin": "pin with spaces"}))
+            .await
+            .expect("public"),
+        400,
+        "bad-request",
+    )
+    .await;
+    let (_, view) = app
+        .admin_get(&format!("/admin/enrollments/{}", auth.0.enrollment_id))
+        .await;
     assert_eq!(view["state"], "authenticated", "nothing changed");
 
     let resp = post(json!({"pin": PIN})).await.expect("public");
     assert_eq!(resp.status(), StatusCode::CREATED);
     let file = dir.path().join("default.p12");
     std::fs::write(&file, resp.bytes().await.expect("body")).expect("write");
-    assert!(!pkcs12_info(&file, false).status.success(), "the profile's default is legacy");
+    assert!(
+        !pkcs12_info(&file, false).status.success(),
+        "the profile's default is legacy"
+    );
     assert!(pkcs12_info(&file, true).status.success());
 }

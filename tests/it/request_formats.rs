@@ -28,7 +28,9 @@ fn openssl(args: &[&str]) -> std::process::Output {
 }
 
 fn pem_der(rel: &str) -> Vec<u8> {
-    pem::parse(fixture(rel)).expect("PEM fixture").into_contents()
+    pem::parse(fixture(rel))
+        .expect("PEM fixture")
+        .into_contents()
 }
 
 fn fixture_key(name: &str) -> ClientKey {
@@ -118,7 +120,11 @@ fn encodings(der: &[u8]) -> Vec<(String, &'static str, Vec<u8>)> {
     // Several blocks: the root's certificate first, the request after it.
     let mut several = fixture("root.cert.pem");
     several.extend(webra2_wire::pem_encode("NEW CERTIFICATE REQUEST", der).into_bytes());
-    out.push(("PEM after a CERTIFICATE block".into(), "text/plain", several));
+    out.push((
+        "PEM after a CERTIFICATE block".into(),
+        "text/plain",
+        several,
+    ));
     out
 }
 
@@ -141,7 +147,14 @@ async fn open(app: &TestApp, user: &str, kind: &str) -> (String, String, String)
 }
 
 /// Submits and expects a certificate: its serial.
-async fn expect_issued(app: &TestApp, user: &str, kind: &str, case: &str, media: &str, body: Vec<u8>) -> String {
+async fn expect_issued(
+    app: &TestApp,
+    user: &str,
+    kind: &str,
+    case: &str,
+    media: &str,
+    body: Vec<u8>,
+) -> String {
     let (url, session, _) = open(app, user, kind).await;
     let resp = app.csr_raw(&url, &session, media, body).await;
     let status = resp.status();
@@ -161,12 +174,19 @@ async fn expect_refused(
     (status, slug): (u16, &str),
 ) -> String {
     let (url, session, id) = open(app, user, kind).await;
-    let (_, before) = app.admin_get(&format!("/admin/certificates?user_id={user}")).await;
+    let (_, before) = app
+        .admin_get(&format!("/admin/certificates?user_id={user}"))
+        .await;
     let resp = app.csr_raw(&url, &session, media, body).await;
     let problem = assert_problem(resp, status, slug).await;
     let (_, view) = app.admin_get(&format!("/admin/enrollments/{id}")).await;
-    assert_eq!(view["state"], "authenticated", "{case}: the URL is still open");
-    let (_, after) = app.admin_get(&format!("/admin/certificates?user_id={user}")).await;
+    assert_eq!(
+        view["state"], "authenticated",
+        "{case}: the URL is still open"
+    );
+    let (_, after) = app
+        .admin_get(&format!("/admin/certificates?user_id={user}"))
+        .await;
     assert_eq!(before, after, "{case}: nothing was issued");
     problem["detail"].as_str().unwrap_or_default().to_owned()
 }
@@ -202,7 +222,10 @@ async fn plain_cmc_and_pkcs7_requests_issue_in_every_encoding() {
         }
     }
     assert_eq!(issued, shapes.len() * 9);
-    eprintln!("{issued} requests issued: {} shapes x 9 encodings", shapes.len());
+    eprintln!(
+        "{issued} requests issued: {} shapes x 9 encodings",
+        shapes.len()
+    );
 }
 
 #[tokio::test]
@@ -223,18 +246,94 @@ async fn refused_shapes_get_their_contract_status_and_change_nothing() {
     two.extend(pem("NEW CERTIFICATE REQUEST", &csr));
 
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str, &str)> = vec![
-        ("DSA, plain", "application/pkcs10", dsa.clone(), 422, "key-policy", "DSA"),
-        ("DSA in a SignedData", "application/x-pem-file", pem("PKCS7", &stranger.cms_sign(&dsa)), 422, "key-policy", "DSA"),
-        ("DSA in CMC", "application/x-pem-file", pem("NEW CERTIFICATE REQUEST", &pki_data(&dsa).expect("PKIData")), 422, "key-policy", "DSA"),
-        ("RSA-2048 in CMC", "application/pkcs10", wrap_request(&rsa2048, RequestForm::Cmc, &WrapSigner::RequestKey(&key2048)).expect("CMC"), 422, "key-policy", "RSA-2048"),
-        ("a tampered request in a SignedData", "application/pkcs10", stranger.cms_sign(&tampered), 400, "csr-signature-invalid", "RSA-1024"),
-        ("a SignedData whose signature is broken", "application/pkcs10", bad_outer, 400, "csr-signature-invalid", "SignedData's signer"),
-        ("a certs-only PKCS#7", "application/x-pem-file", pem("PKCS7", &certs_only), 400, "bad-csr", "without content"),
-        ("two request blocks", "application/x-pem-file", two, 400, "bad-csr", "2 request PEM blocks"),
-        ("a certificate only", "application/x-pem-file", fixture("root.cert.pem"), 400, "bad-csr", "\"CERTIFICATE\""),
+        (
+            "DSA, plain",
+            "application/pkcs10",
+            dsa.clone(),
+            422,
+            "key-policy",
+            "DSA",
+        ),
+        (
+            "DSA in a SignedData",
+            "application/x-pem-file",
+            pem("PKCS7", &stranger.cms_sign(&dsa)),
+            422,
+            "key-policy",
+            "DSA",
+        ),
+        (
+            "DSA in CMC",
+            "application/x-pem-file",
+            pem("NEW CERTIFICATE REQUEST", &pki_data(&dsa).expect("PKIData")),
+            422,
+            "key-policy",
+            "DSA",
+        ),
+        (
+            "RSA-2048 in CMC",
+            "application/pkcs10",
+            wrap_request(
+                &rsa2048,
+                RequestForm::Cmc,
+                &WrapSigner::RequestKey(&key2048),
+            )
+            .expect("CMC"),
+            422,
+            "key-policy",
+            "RSA-2048",
+        ),
+        (
+            "a tampered request in a SignedData",
+            "application/pkcs10",
+            stranger.cms_sign(&tampered),
+            400,
+            "csr-signature-invalid",
+            "RSA-1024",
+        ),
+        (
+            "a SignedData whose signature is broken",
+            "application/pkcs10",
+            bad_outer,
+            400,
+            "csr-signature-invalid",
+            "SignedData's signer",
+        ),
+        (
+            "a certs-only PKCS#7",
+            "application/x-pem-file",
+            pem("PKCS7", &certs_only),
+            400,
+            "bad-csr",
+            "without content",
+        ),
+        (
+            "two request blocks",
+            "application/x-pem-file",
+            two,
+            400,
+            "bad-csr",
+            "2 request PEM blocks",
+        ),
+        (
+            "a certificate only",
+            "application/x-pem-file",
+            fixture("root.cert.pem"),
+            400,
+            "bad-csr",
+            "\"CERTIFICATE\"",
+        ),
     ];
     for (i, (case, media, body, status, slug, named)) in cases.into_iter().enumerate() {
-        let detail = expect_refused(&app, &format!("U13R{i:02}"), "new", case, (media, body), (status, slug)).await;
+        let detail = expect_refused(
+            &app,
+            &format!("U13R{i:02}"),
+            "new",
+            case,
+            (media, body),
+            (status, slug),
+        )
+        .await;
         assert!(detail.contains(named), "{case}: {detail:?} names {named:?}");
         eprintln!("{case}: {status} {slug}: {detail}");
     }
@@ -257,7 +356,12 @@ fn signed_renewal_settings(dir: &tempfile::TempDir) -> Settings {
 async fn first_certificate(app: &TestApp, user: &str) -> (String, Vec<u8>) {
     let (url, session, _) = open(app, user, "new").await;
     let resp = app
-        .csr_raw(&url, &session, "application/x-pem-file", fixture("csr/rsa1024.csr.pem"))
+        .csr_raw(
+            &url,
+            &session,
+            "application/x-pem-file",
+            fixture("csr/rsa1024.csr.pem"),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let issued: Value = resp.json().await.expect("Issued");
@@ -287,7 +391,10 @@ async fn a_renewal_must_be_signed_by_the_current_certificate_where_the_profile_s
         wrap_request(
             &csr,
             RequestForm::Pkcs7,
-            &WrapSigner::Certificate { key: &key, cert_der },
+            &WrapSigner::Certificate {
+                key: &key,
+                cert_der,
+            },
         )
         .expect("SignedData")
     };
@@ -295,42 +402,127 @@ async fn a_renewal_must_be_signed_by_the_current_certificate_where_the_profile_s
 
     let refused: Vec<(&str, Vec<u8>, &str)> = vec![
         ("a plain PKCS#10", pem(&csr), "without a signer"),
-        ("CMC signed with the new key", pem(&wrap_request(&csr, RequestForm::Cmc, &WrapSigner::RequestKey(&key)).expect("CMC")), "not by a certificate of this CA"),
-        ("PKCS#7 signed by a stranger's certificate", pem(&stranger.cms_sign(&csr)), "did not issue"),
-        ("PKCS#7 signed by another user's certificate", pem(&by(&other_der)), "another user"),
+        (
+            "CMC signed with the new key",
+            pem(&wrap_request(&csr, RequestForm::Cmc, &WrapSigner::RequestKey(&key)).expect("CMC")),
+            "not by a certificate of this CA",
+        ),
+        (
+            "PKCS#7 signed by a stranger's certificate",
+            pem(&stranger.cms_sign(&csr)),
+            "did not issue",
+        ),
+        (
+            "PKCS#7 signed by another user's certificate",
+            pem(&by(&other_der)),
+            "another user",
+        ),
     ];
     for (case, body, named) in refused {
-        let detail = expect_refused(&app, "U1301", "renew", case, ("application/x-pem-file", body), (422, "renewal-signature")).await;
+        let detail = expect_refused(
+            &app,
+            "U1301",
+            "renew",
+            case,
+            ("application/x-pem-file", body),
+            (422, "renewal-signature"),
+        )
+        .await;
         assert!(detail.contains(named), "{case}: {detail:?} names {named:?}");
         eprintln!("{case}: 422 renewal-signature: {detail}");
     }
     // The current certificate's own signature: issued, in every encoding of CMC too.
-    let serial = expect_issued(&app, "U1301", "renew", "PKCS#7 by the current certificate", "application/pkcs10", by(&current_der)).await;
+    let serial = expect_issued(
+        &app,
+        "U1301",
+        "renew",
+        "PKCS#7 by the current certificate",
+        "application/pkcs10",
+        by(&current_der),
+    )
+    .await;
     assert_ne!(serial, current);
     // Another renewal now renews the new certificate; the old one, still valid, is not it.
-    let detail = expect_refused(&app, "U1301", "renew", "signed by the previous certificate", ("application/pkcs10", by(&current_der)), (422, "renewal-signature")).await;
-    assert!(detail.contains(&format!("this renewal is of certificate {serial}")), "{detail}");
+    let detail = expect_refused(
+        &app,
+        "U1301",
+        "renew",
+        "signed by the previous certificate",
+        ("application/pkcs10", by(&current_der)),
+        (422, "renewal-signature"),
+    )
+    .await;
+    assert!(
+        detail.contains(&format!("this renewal is of certificate {serial}")),
+        "{detail}"
+    );
     // The same in CMC, for a user whose current certificate this is.
     let (_, third_der) = first_certificate(&app, "U1306").await;
-    let cmc = wrap_request(&csr, RequestForm::Cmc, &WrapSigner::Certificate { key: &key, cert_der: &third_der }).expect("CMC");
-    expect_issued(&app, "U1306", "renew", "CMC by the current certificate", "text/plain", pem(&cmc)).await;
+    let cmc = wrap_request(
+        &csr,
+        RequestForm::Cmc,
+        &WrapSigner::Certificate {
+            key: &key,
+            cert_der: &third_der,
+        },
+    )
+    .expect("CMC");
+    expect_issued(
+        &app,
+        "U1306",
+        "renew",
+        "CMC by the current certificate",
+        "text/plain",
+        pem(&cmc),
+    )
+    .await;
     // The renewed certificate is not the one a later renewal renews.
-    let detail = expect_refused(&app, "U1306", "renew", "signed by the renewed one", ("application/pkcs10", cmc), (422, "renewal-signature")).await;
-    assert!(detail.contains("this renewal is of certificate"), "{detail}");
+    let detail = expect_refused(
+        &app,
+        "U1306",
+        "renew",
+        "signed by the renewed one",
+        ("application/pkcs10", cmc),
+        (422, "renewal-signature"),
+    )
+    .await;
+    assert!(
+        detail.contains("this renewal is of certificate"),
+        "{detail}"
+    );
 
     // Revoked, it vouches no more.
     let resp = app
         .http
-        .post(format!("{}/admin/certificates/{current}/revoke", app.admin_url))
+        .post(format!(
+            "{}/admin/certificates/{current}/revoke",
+            app.admin_url
+        ))
         .json(&json!({"reason": "keyCompromise"}))
         .send()
         .await
         .expect("admin");
     assert_eq!(resp.status(), StatusCode::OK);
-    let detail = expect_refused(&app, "U1301", "renew", "signed by a revoked certificate", ("application/pkcs10", by(&current_der)), (422, "renewal-signature")).await;
+    let detail = expect_refused(
+        &app,
+        "U1301",
+        "renew",
+        "signed by a revoked certificate",
+        ("application/pkcs10", by(&current_der)),
+        (422, "renewal-signature"),
+    )
+    .await;
     assert!(detail.contains("revoked"), "{detail}");
     // A first issuance is not a renewal: no signature is asked for.
-    expect_issued(&app, "U1303", "new", "plain PKCS#10 on a new URL", "application/x-pem-file", fixture("csr/rsa1024.csr.pem")).await;
+    expect_issued(
+        &app,
+        "U1303",
+        "new",
+        "plain PKCS#10 on a new URL",
+        "application/x-pem-file",
+        fixture("csr/rsa1024.csr.pem"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -339,9 +531,25 @@ async fn without_the_rule_a_renewal_takes_any_verified_request() {
     let (_, current_der) = first_certificate(&app, "U1304").await;
     let key = fixture_key("rsa1024");
     let csr = pem_der("csr/rsa1024.csr.pem");
-    let signed = wrap_request(&csr, RequestForm::Pkcs7, &WrapSigner::Certificate { key: &key, cert_der: &current_der }).expect("SignedData");
+    let signed = wrap_request(
+        &csr,
+        RequestForm::Pkcs7,
+        &WrapSigner::Certificate {
+            key: &key,
+            cert_der: &current_der,
+        },
+    )
+    .expect("SignedData");
     expect_issued(&app, "U1304", "renew", "plain", "application/pkcs10", csr).await;
-    expect_issued(&app, "U1304", "renew", "signed by the current certificate", "application/pkcs10", signed).await;
+    expect_issued(
+        &app,
+        "U1304",
+        "renew",
+        "signed by the current certificate",
+        "application/pkcs10",
+        signed,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -362,9 +570,15 @@ async fn the_client_renews_with_a_request_signed_by_its_stored_certificate() {
     let first = e2e(&options(Kind::New, false), &NoProgress).await;
     assert!(first.ok, "{:#?}", first.steps);
     let unsigned = e2e(&options(Kind::Renew, false), &NoProgress).await;
-    assert!(!unsigned.ok, "an unsigned renewal is refused by this profile");
+    assert!(
+        !unsigned.ok,
+        "an unsigned renewal is refused by this profile"
+    );
     let failed = unsigned.step("2-1").map(|s| s.line()).unwrap_or_default();
-    assert!(failed.contains("renewal-signature") || failed.contains("422"), "{failed}");
+    assert!(
+        failed.contains("renewal-signature") || failed.contains("422"),
+        "{failed}"
+    );
     let renewed = e2e(&options(Kind::Renew, true), &NoProgress).await;
     assert!(renewed.ok, "{:#?}", renewed.steps);
     assert_ne!(renewed.serial, first.serial);

@@ -78,9 +78,7 @@ impl FromStr for Pkcs12Compat {
         match s {
             "modern" => Ok(Pkcs12Compat::Modern),
             "legacy" => Ok(Pkcs12Compat::Legacy),
-            other => Err(format!(
-                "unknown PKCS#12 form {other:?} (modern, legacy)"
-            )),
+            other => Err(format!("unknown PKCS#12 form {other:?} (modern, legacy)")),
         }
     }
 }
@@ -281,7 +279,15 @@ mod tests {
         for ok in ["a", "Z", "0", "Abc123", "12345678"] {
             assert_eq!(rule.check(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "123456789", "pin pin", "ｐｉｎ", "１２３４", "pin-1", "ピン"] {
+        for bad in [
+            "",
+            "123456789",
+            "pin pin",
+            "ｐｉｎ",
+            "１２３４",
+            "pin-1",
+            "ピン",
+        ] {
             assert_eq!(rule.check(bad), Err(rule.describe()), "{bad}");
         }
         assert!(rule.describe().contains("1 文字から 8 文字まで"));

@@ -326,7 +326,12 @@ mod tests {
         };
         assert!(Pin::parse("a", &rule).is_ok());
         assert!(Pin::parse(&"Z9".repeat(512), &rule).is_ok());
-        for bad in [String::new(), "p".repeat(1025), "pin!".into(), "ＰＩＮ".into()] {
+        for bad in [
+            String::new(),
+            "p".repeat(1025),
+            "pin!".into(),
+            "ＰＩＮ".into(),
+        ] {
             let err = Pin::parse(&bad, &rule).map(drop).map_err(|e| e.to_string());
             assert_eq!(err, Err(rule.describe()), "{bad}");
         }

@@ -256,6 +256,30 @@ mod tests {
     }
 
     #[test]
+    fn the_legacy_file_holds_the_same_key_and_certificates_under_the_pin() {
+        let key = GeneratedKey::generate(KeySpec::Rsa(1024)).unwrap_or_else(|e| panic!("{e}"));
+        let (ca, leaf) = issued(&key, "webra2");
+        let der = key
+            .pkcs12_as(
+                Pkcs12Compat::Legacy,
+                "U0001",
+                &leaf,
+                &[ca.root().cert_der()],
+                "Pin1",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pfx = p12::PFX::parse(&der).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(pfx.verify_mac("Pin1"));
+        assert!(!pfx.verify_mac("pin1"), "the PIN is case-sensitive");
+        let keys = pfx.key_bags("Pin1").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(keys, vec![key.pkcs8_der.clone()]);
+        let certs = pfx
+            .cert_x509_bags("Pin1")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(certs, vec![leaf.clone(), ca.root().cert_der().to_vec()]);
+    }
+
+    #[test]
     fn ecdsa_keys_come_from_the_profile_key_type() {
         let key = GeneratedKey::generate(KeySpec::EcdsaP256).unwrap_or_else(|e| panic!("{e}"));
         let (_, leaf) = issued(&key, "modern");

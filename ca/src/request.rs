@@ -522,3 +522,125 @@ fn from_pem(text: &str) -> Result<Vec<u8>, CsrError> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::fixture_bytes;
+    use crate::KeySpec;
+    use der::{Any, TagNumber};
+
+    fn der_of(name: &str) -> Vec<u8> {
+        pem::parse(fixture_bytes(name))
+            .expect("PEM")
+            .into_contents()
+    }
+
+    fn pki_data_with(req_sequence: Vec<Any>) -> Vec<u8> {
+        PkiData {
+            control_sequence: Vec::new(),
+            req_sequence,
+            cms_sequence: Vec::new(),
+            other_msg_sequence: Vec::new(),
+        }
+        .to_der()
+        .expect("PKIData encodes")
+    }
+
+    /// `tcr` [0] IMPLICIT: body part 1 and the request, under the context tag.
+    fn tcr(csr_der: &[u8]) -> Any {
+        let body = crate::cmc::TaggedCertificationRequest {
+            body_part_id: 1,
+            certification_request: Any::from_der(csr_der).expect("a request"),
+        }
+        .to_der()
+        .expect("encodes");
+        let body = Any::from_der(&body).expect("SEQUENCE");
+        context(0, body.value())
+    }
+
+    fn context(n: u8, value: &[u8]) -> Any {
+        Any::new(
+            Tag::ContextSpecific {
+                constructed: true,
+                number: TagNumber::new(n),
+            },
+            value,
+        )
+        .expect("any")
+    }
+
+    fn malformed_message(input: &[u8]) -> String {
+        match parse_request(input) {
+            Err(CsrError::Malformed(m)) => m,
+            other => panic!("expected bad-csr, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bare_pki_data_yields_the_same_request_as_the_plain_one() {
+        let csr = der_of("csr/rsa1024.csr.pem");
+        let plain = parse_request(&csr).expect("plain");
+        assert_eq!(plain.wrapper, Wrapper::None);
+        let cmc = parse_request(&pki_data_with(vec![tcr(&csr)])).expect("CMC");
+        assert_eq!(cmc.wrapper, Wrapper::Cmc);
+        assert_eq!(cmc.request, plain.request);
+        assert!(cmc.signers.is_empty());
+    }
+
+    #[test]
+    fn a_pki_data_without_exactly_one_pkcs10_is_malformed_and_says_why() {
+        let csr = der_of("csr/rsa1024.csr.pem");
+        assert!(malformed_message(&pki_data_with(vec![])).contains("reqSequence is empty"));
+        let two = pki_data_with(vec![tcr(&csr), tcr(&csr)]);
+        assert!(malformed_message(&two).contains("2 requests"));
+        let crmf = pki_data_with(vec![context(1, &[0x30, 0x00])]);
+        assert!(malformed_message(&crmf).contains("CRMF"));
+    }
+
+    #[test]
+    fn a_tampered_request_inside_cmc_still_fails_its_own_signature() {
+        let csr = der_of("csr/rsa1024-tampered.csr.pem");
+        let result = parse_request(&pki_data_with(vec![tcr(&csr)]));
+        assert!(
+            matches!(result, Err(CsrError::SignatureInvalid(_))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn dsa_is_refused_by_key_type_plain_and_wrapped() {
+        let dsa = der_of("csr/dsa2048.csr.pem");
+        for input in [dsa.clone(), pki_data_with(vec![tcr(&dsa)])] {
+            match parse_request(&input) {
+                Err(CsrError::KeyPolicy(m)) => assert!(m.starts_with("DSA key"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_request_block_is_found_among_other_pem_blocks() {
+        let mut body = b"certreq output follows\n".to_vec();
+        body.extend(fixture_bytes("root.cert.pem"));
+        body.extend(fixture_bytes("csr/p256.csr.pem"));
+        let parsed = parse_request(&body).expect("the request block");
+        assert_eq!(parsed.request.key, KeySpec::EcdsaP256);
+        let msg = malformed_message(&fixture_bytes("root.cert.pem"));
+        assert!(msg.contains("\"CERTIFICATE\""), "{msg}");
+    }
+
+    #[test]
+    fn cms_content_that_is_no_request_is_named() {
+        let root = der_of("root.cert.pem");
+        let certs_only = crate::pkcs7_certs_only(&[&root]).expect("p7c");
+        assert!(malformed_message(&certs_only).contains("without content"));
+        let enveloped = ContentInfo {
+            content_type: ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3"),
+            content: Any::from_der(&[0x05, 0x00]).expect("NULL"),
+        }
+        .to_der()
+        .expect("encodes");
+        assert!(malformed_message(&enveloped).contains("EnvelopedData"));
+    }
+}

@@ -70,6 +70,14 @@ pub enum WrapSigner<'a> {
         /// The certificate, DER.
         cert_der: &'a [u8],
     },
+    /// As `Certificate`, but the certificate is only named, not carried: the
+    /// CA finds it in its own records.
+    NamedCertificate {
+        /// The key of the certificate.
+        key: &'a ClientKey,
+        /// The certificate, DER.
+        cert_der: &'a [u8],
+    },
 }
 
 /// The request `csr_der` in `form`, DER; signed by `signer` when wrapped.
@@ -152,13 +160,15 @@ fn signed_data(
             );
             (*key, SignerIdentifier::SubjectKeyIdentifier(ski), None)
         }
-        WrapSigner::Certificate { key, cert_der } => {
+        WrapSigner::Certificate { key, cert_der }
+        | WrapSigner::NamedCertificate { key, cert_der } => {
             let cert = Certificate::from_der(cert_der).map_err(|e| bad("certificate", &e))?;
             let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
                 issuer: cert.tbs_certificate.issuer.clone(),
                 serial_number: cert.tbs_certificate.serial_number.clone(),
             });
-            (*key, sid, Some(cert))
+            let carried = matches!(signer, WrapSigner::Certificate { .. }).then_some(cert);
+            (*key, sid, carried)
         }
     };
     let digest = AlgorithmIdentifierOwned {

@@ -245,7 +245,9 @@ async fn refused_shapes_get_their_contract_status_and_change_nothing() {
     let mut two = pem("CERTIFICATE REQUEST", &csr);
     two.extend(pem("NEW CERTIFICATE REQUEST", &csr));
 
-    let cases: Vec<(&str, &str, Vec<u8>, u16, &str, &str)> = vec![
+    // (case, media type, body, status, slug, what the detail names)
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, u16, &'a str, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             "DSA, plain",
             "application/pkcs10",
@@ -456,6 +458,39 @@ async fn a_renewal_must_be_signed_by_the_current_certificate_where_the_profile_s
         detail.contains(&format!("this renewal is of certificate {serial}")),
         "{detail}"
     );
+    // Named but not carried: the CA checks the signature with its own record.
+    let (_, named_der) = first_certificate(&app, "U1307").await;
+    let named = |key: &ClientKey| {
+        wrap_request(
+            &csr,
+            RequestForm::Pkcs7,
+            &WrapSigner::NamedCertificate {
+                key,
+                cert_der: &named_der,
+            },
+        )
+        .expect("SignedData")
+    };
+    let wrong_key = fixture_key("rsa1024-sha1");
+    let detail = expect_refused(
+        &app,
+        "U1307",
+        "renew",
+        "named, not carried, signed with another key",
+        ("application/pkcs10", named(&wrong_key)),
+        (400, "csr-signature-invalid"),
+    )
+    .await;
+    assert!(detail.contains("SignedData's signer"), "{detail}");
+    expect_issued(
+        &app,
+        "U1307",
+        "renew",
+        "named, not carried, by the current certificate",
+        "application/pkcs10",
+        named(&key),
+    )
+    .await;
     // The same in CMC, for a user whose current certificate this is.
     let (_, third_der) = first_certificate(&app, "U1306").await;
     let cmc = wrap_request(

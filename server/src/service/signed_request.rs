@@ -135,3 +135,61 @@ fn renewal_failure(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+    use time::Duration;
+
+    const NOW: OffsetDateTime = datetime!(2027-06-01 09:00 +09:00);
+
+    fn record(user: &str, serial: &str) -> CertificateRecord {
+        CertificateRecord {
+            serial: serial.into(),
+            user_id: user.into(),
+            enrollment_id: "e1".into(),
+            der: Vec::new(),
+            not_before: NOW - Duration::days(100),
+            not_after: NOW + Duration::days(600),
+            revoked_at: None,
+            reason: None,
+        }
+    }
+
+    fn renewal(user: &str, renews: &str) -> EnrollmentRecord {
+        EnrollmentRecord {
+            id: "e2".into(),
+            token: "t".into(),
+            user_id: user.into(),
+            email: String::new(),
+            kind: Kind::Renew,
+            state: webra2_wire::EnrollmentState::Authenticated,
+            password_hash: String::new(),
+            failed_attempts: 0,
+            mail_sent_at: NOW,
+            url_expires_at: NOW + Duration::days(30),
+            serial: None,
+            renews_serial: Some(renews.into()),
+            revoke_previous: false,
+        }
+    }
+
+    #[test]
+    fn the_current_certificate_of_the_same_user_vouches_and_each_failure_says_which() {
+        let enrollment = renewal("U1", "AA");
+        assert_eq!(renewal_failure(&record("U1", "AA"), &enrollment, NOW), None);
+        let why = |r: &CertificateRecord| renewal_failure(r, &enrollment, NOW).unwrap_or_default();
+        assert!(why(&record("U2", "AA")).contains("another user"));
+        assert!(why(&record("U1", "BB")).contains("this renewal is of certificate AA"));
+        let mut expired = record("U1", "AA");
+        expired.not_after = NOW;
+        assert!(why(&expired).contains("expired"));
+        let mut early = record("U1", "AA");
+        early.not_before = NOW + Duration::seconds(1);
+        assert!(why(&early).contains("not valid before"));
+        let mut revoked = record("U1", "AA");
+        revoked.revoked_at = Some(NOW - Duration::days(1));
+        assert!(why(&revoked).contains("revoked"));
+    }
+}

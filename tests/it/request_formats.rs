@@ -471,7 +471,7 @@ async fn a_renewal_must_be_signed_by_the_current_certificate_where_the_profile_s
         )
         .expect("SignedData")
     };
-    let wrong_key = fixture_key("rsa1024-sha1");
+    let wrong_key = fixture_key("rsa1024-windows");
     let detail = expect_refused(
         &app,
         "U1307",

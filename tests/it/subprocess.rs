@@ -136,7 +136,7 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
         "--auth-password",
         "auth-Secret-77",
         "--pin",
-        "pin-1234",
+        "Pin1234",
         "--store",
         store.to_str().expect("utf8"),
         "--json",
@@ -203,7 +203,7 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
             "-in",
             key.to_str().expect("utf8"),
             "-passin",
-            "pass:pin-1234",
+            "pass:Pin1234",
             "-out",
             plain.to_str().expect("utf8"),
         ]);
@@ -268,7 +268,7 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
         log_text.contains("certificate issued"),
         "the log is written: {log_text}"
     );
-    for secret in ["auth-Secret-77", "pin-1234", token.as_str(), "PRIVATE KEY"] {
+    for secret in ["auth-Secret-77", "Pin1234", token.as_str(), "PRIVATE KEY"] {
         assert!(
             !log_text.contains(secret),
             "{secret:?} is in the server log"
@@ -330,7 +330,7 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
             "--user-id",
             "U0201",
             "--pin",
-            "pin-1234",
+            "Pin1234",
         ];
         args.extend_from_slice(&["--store", store.to_str().expect("utf8"), "--json"]);
         args.extend_from_slice(extra);
@@ -355,7 +355,7 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
             "-info",
             "-nokeys",
             "-passin",
-            "pass:pin-1234",
+            "pass:Pin1234",
         ]);
         assert!(
             info.status.success(),

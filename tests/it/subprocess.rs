@@ -375,4 +375,29 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
                 .is_some_and(|d| d.contains("証明書更新サイト"))),
         "{steps:#?}"
     );
+    // Windows' renewal: the request in CMC, signed by the certificate being renewed.
+    let signed = run(&[
+        "--kind",
+        "renew",
+        "--sign-with-current",
+        "--request-form",
+        "cmc",
+    ]);
+    assert_eq!(signed["previous_serial"], renewed["serial"]);
+    // The PKCS#12 for older Windows and macOS, opened by the client with the PIN.
+    let legacy = run(&["--pkcs12", "--pkcs12-compat", "legacy"]);
+    let serial = legacy["serial"].as_str().expect("serial");
+    let p12 = store.join(format!("personal/{serial}.p12"));
+    let info = openssl(&[
+        "pkcs12",
+        "-in",
+        p12.to_str().expect("utf8"),
+        "-info",
+        "-nokeys",
+        "-legacy",
+        "-passin",
+        "pass:Pin1234",
+    ]);
+    let text = String::from_utf8_lossy(&info.stderr);
+    assert!(info.status.success() && text.contains("RC2"), "{text}");
 }

@@ -131,7 +131,7 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
                 p.status #enroll-status role="status" {}
                 details #paste {
                     summary { "証明書要求を貼り付けて発行する (JavaScript が使えない場合)" }
-                    p { "別の方法で作成した証明書要求 (PKCS#10, PEM) を貼り付けて「発行」を押してください。" }
+                    p { "別の方法で作成した証明書要求を貼り付けて「発行」を押してください。PKCS#10 のほか、Windows の certreq が作る CMC / PKCS#7 形式も受け付けます (PEM または Base64)。" }
                     textarea #csr name="csr" rows="10" cols="66" placeholder="-----BEGIN CERTIFICATE REQUEST-----" {}
                 }
             }

@@ -80,7 +80,12 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
         csr: String,
     }
     match extract::media_type(headers).as_str() {
-        "application/x-pem-file" | "text/plain" | "application/pkcs10" | "application/octet-stream" => {
+        "application/x-pem-file"
+        | "text/plain"
+        | "application/pkcs10"
+        | "application/pkcs7-mime"
+        | "application/cms"
+        | "application/octet-stream" => {
             Ok(body.to_vec())
         }
         "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes::<CsrForm>(body)
@@ -89,7 +94,7 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
         other => Err(AppError::new(
             ProblemKind::UnsupportedMediaType,
             format!(
-                "{} is not a request format: send PEM (application/x-pem-file, text/plain) or DER (application/pkcs10)",
+                "{} is not a request format: send PEM or base64 (application/x-pem-file, text/plain) or DER (application/pkcs10, application/pkcs7-mime, application/cms)",
                 if other.is_empty() { "a body without Content-Type" } else { other }
             ),
         )),

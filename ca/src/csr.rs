@@ -12,16 +12,17 @@
 //!   the key policy, not reported as a bad signature.
 //! - ECDSA on P-256 and P-384 with SHA-256 or SHA-384, in any pairing, through ring.
 //!
-//! Refused as [`CsrError::Malformed`] (`bad-csr`): RSA-PSS, ECDSA with SHA-1 or SHA-512,
-//! and any other signature algorithm. Refused as [`CsrError::KeyPolicy`]: key types
-//! other than RSA and ECDSA P-256/P-384 (they cannot be checked, let alone certified).
+//! Refused as [`CsrError::KeyPolicy`], first: key types other than RSA and ECDSA
+//! P-256/P-384 (DSA, Ed25519...: they cannot be checked, let alone certified), named,
+//! whatever they signed with. Refused as [`CsrError::Malformed`] (`bad-csr`): RSA-PSS,
+//! ECDSA with SHA-1 or SHA-512, and any other signature algorithm of an RSA or EC key.
 //!
-//! Input is PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`), DER, or the bare
-//! base64 that Internet Explorer's enrollment control hands to a page. What it carries
-//! must be exactly one request in DER: x509-parser reads BER and lets wrong tags, a
-//! broken OID and stray bytes through in the outer signature algorithm, which no
-//! signature covers, so the strict decoder of `x509-cert` checks the request first
-//! and refuses anything else as [`CsrError::Malformed`] (`not DER: ...`).
+//! The encodings and wrappers a request arrives in (PEM, base64, DER; CMC, CMS) are
+//! [`crate::request`]'s. What reaches [`parse_pkcs10_der`] must be exactly one
+//! request in DER: x509-parser reads BER and lets wrong tags, a broken OID and stray
+//! bytes through in the outer signature algorithm, which no signature covers, so the
+//! strict decoder of `x509-cert` checks the request first and refuses anything else
+//! as [`CsrError::Malformed`] (`not DER: ...`).
 //! Attributes and requested extensions are never looked at, so unknown ones do no harm.
 
 use crate::{CsrError, KeySpec};

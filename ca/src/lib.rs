@@ -7,7 +7,8 @@
 //! - [`Profile`]: `Profile::load(name_or_path)`, `Profile::builtin(name)`,
 //!   `Profile::from_toml(text)`, fields `name`, `site_csp`, `site_key_length`,
 //!   `description`, `rsa_min_bits`, `rsa_max_bits`, `ecdsa_curves`, `signature_hashes`,
-//!   `validity_anchor`, `validity_years`, `pkcs12_key`, `subject_template()`,
+//!   `validity_anchor`, `validity_years`, `pkcs12_key`, `pkcs12_compat`, `pin_rule`,
+//!   `renewal_signed_by_current`, `subject_template()`, `accepted_keys_text()`,
 //!   `accepted_keys()`, `not_after(mail_sent_at, issued_at)`, `subject(user_id, email)`.
 //! - [`parse_csr`]: PEM, base64 or DER bytes (plain, CMC or CMS-wrapped) to a verified [`CertRequest`].
 //! - [`parse_request`]: the same, keeping the wrapper and its signers ([`SubmittedRequest`]).
@@ -18,7 +19,8 @@
 //! - [`Ca`]: `Ca::new(root, profile, crl_url)`, `issue(&IssueRequest)`, `issue_server_cert(hosts, now)`,
 //!   `crl(&[Revoked], crl_number, this_update, next_update)`.
 //! - [`pkcs7_certs_only`].
-//! - [`GeneratedKey`]: `GeneratedKey::generate(spec)`, `spki_der()`, `pkcs12(name, leaf, chain, pin)`.
+//! - [`GeneratedKey`]: `GeneratedKey::generate(spec)`, `spki_der()`, `pkcs12(name, leaf, chain, pin)`,
+//!   `pkcs12_as(compat, name, leaf, chain, pin)` (modern or legacy form).
 
 mod cmc;
 mod csr;

@@ -357,19 +357,12 @@ fn signed_renewal_settings(dir: &tempfile::TempDir) -> Settings {
 /// The user's certificate, issued on a `new` URL from the RSA-1024 fixture key.
 async fn first_certificate(app: &TestApp, user: &str) -> (String, Vec<u8>) {
     let (url, session, _) = open(app, user, "new").await;
-    let resp = app
-        .csr_raw(
-            &url,
-            &session,
-            "application/x-pem-file",
-            fixture("csr/rsa1024.csr.pem"),
-        )
+    let issued = app
+        .issue_fixture(&url, &session, "csr/rsa1024.csr.pem")
         .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let issued: Value = resp.json().await.expect("Issued");
     let cert = app
         .http
-        .get(issued["certificate_url"].as_str().expect("url"))
+        .get(&issued.certificate_url)
         .query(&[("format", "der")])
         .bearer_auth(&session)
         .send()
@@ -377,7 +370,7 @@ async fn first_certificate(app: &TestApp, user: &str) -> (String, Vec<u8>) {
         .expect("public");
     assert_eq!(cert.status(), StatusCode::OK);
     let der = cert.bytes().await.expect("body").to_vec();
-    (issued["serial"].as_str().expect("serial").to_owned(), der)
+    (issued.serial, der)
 }
 
 #[tokio::test]

@@ -131,8 +131,24 @@ impl Service {
     ) -> Result<Issuance, ServiceError> {
         let now = self.parts.clock.now();
         let ca = self.parts.ca.clone();
-        let site = ready.enrollment.kind;
-        let submitted = blocking(move || {
+        let e = &ready.enrollment;
+        let (user_id, email, mail_sent_at, site) =
+            (e.user_id.clone(), e.email.clone(), e.mail_sent_at, e.kind);
+        let issue_with = move |ca: &webra2_ca::Ca, spki_der: &[u8]| {
+            ca.issue(&IssueRequest {
+                spki_der,
+                user_id: &user_id,
+                email: &email,
+                mail_sent_at,
+                now,
+            })
+            .map_err(ServiceError::internal)
+        };
+        // The signers are checked against the store (async) before signing, so a
+        // signed request (or any renewal) takes a second hop; a plain request is
+        // parsed, judged and signed in one, as before.
+        let needs_store = site == Kind::Renew;
+        let step = blocking(move || {
             let csr_error = |err| csr_problem(err, site);
             let submitted = parse_request(&request).map_err(|e| match e {
                 // A key no profile takes (DSA, Ed25519): say what this one takes.
@@ -146,27 +162,21 @@ impl Service {
             ca.profile()
                 .check_request(&submitted.request)
                 .map_err(csr_error)?;
-            Ok(submitted)
+            if needs_store || !submitted.signers.is_empty() {
+                return Ok(Err((submitted, issue_with)));
+            }
+            issue_with(&ca, &submitted.request.spki_der).map(Ok)
         })
         .await?;
-        if !submitted.signers.is_empty() || site == Kind::Renew {
-            self.check_signers(&submitted, &ready.enrollment, now)
-                .await?;
-        }
-        let ca = self.parts.ca.clone();
-        let e = &ready.enrollment;
-        let (user_id, email, mail_sent_at) = (e.user_id.clone(), e.email.clone(), e.mail_sent_at);
-        let issued = blocking(move || {
-            ca.issue(&IssueRequest {
-                spki_der: &submitted.request.spki_der,
-                user_id: &user_id,
-                email: &email,
-                mail_sent_at,
-                now,
-            })
-            .map_err(ServiceError::internal)
-        })
-        .await?;
+        let issued = match step {
+            Ok(issued) => issued,
+            Err((submitted, issue_with)) => {
+                self.check_signers(&submitted, &ready.enrollment, now)
+                    .await?;
+                let ca = self.parts.ca.clone();
+                blocking(move || issue_with(&ca, &submitted.request.spki_der)).await?
+            }
+        };
         self.record_issuance(&ready.enrollment, &issued, now)
             .await?;
         tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued");

@@ -92,7 +92,7 @@ struct CheckArgs {
     /// With --pkcs12: the form of the file. modern (PBES2, AES-256, SHA-256 MAC) or
     /// legacy (3DES key, RC2-40 certificates, SHA-1 MAC: for Windows Server 2016 and
     /// older and the macOS Keychain, 「古い Windows / macOS 用」). Default: the profile's.
-    #[arg(long, value_name = "FORM", value_parser = parse_pkcs12_compat)]
+    #[arg(long, value_name = "FORM", value_parser = parse_pkcs12_compat, requires = "pkcs12")]
     pkcs12_compat: Option<Pkcs12Compat>,
 }
 

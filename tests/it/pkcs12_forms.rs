@@ -171,3 +171,28 @@ async fn the_profile_sets_the_default_form_and_an_unknown_form_changes_nothing()
     );
     assert!(pkcs12_info(&file, true).status.success());
 }
+
+#[tokio::test]
+async fn the_form_of_a_browser_without_javascript_chooses_the_legacy_file_too() {
+    let app = TestApp::spawn().await;
+    let created = app.prepare("U1313", "pw-13").await;
+    let auth = app.auth(&created.one_time_url, "pw-13").await;
+    let resp = app
+        .http
+        .post(format!("{}/pkcs12", created.one_time_url))
+        .bearer_auth(&auth.session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("pin={PIN}&compat=legacy"))
+        .send()
+        .await
+        .expect("public");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("form.p12");
+    std::fs::write(&file, resp.bytes().await.expect("body")).expect("write");
+    assert!(
+        !pkcs12_info(&file, false).status.success(),
+        "legacy: refused without -legacy"
+    );
+    assert!(pkcs12_info(&file, true).status.success());
+}

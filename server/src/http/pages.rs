@@ -269,7 +269,7 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
         ),
         Some(ProblemKind::BadCsr) => text(
             "証明書要求を読み取れません",
-            "送信された証明書要求 (PKCS#10) の形式が正しくありません。",
+            "送信された証明書要求 (PKCS#10、CMC、PKCS#7) の形式が正しくありません。",
             BACK,
             true,
         ),
@@ -283,6 +283,12 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
             "この鍵では発行できません",
             "証明書要求の鍵の種類または長さが、このサイトで許可されていません。",
             "ステップ2に表示された CSP と Key 長のまま、もう一度発行してください。認証情報パスワードから入力し直します。",
+            true,
+        ),
+        Some(ProblemKind::RenewalSignature) => text(
+            "現在の証明書による署名が必要です",
+            "このサイトでは、更新の証明書要求に、更新する現在の証明書 (有効期限内で失効していないもの) の鍵による署名が必要です。",
+            "更新する証明書がインストールされているコンピューターから、もう一度更新してください。認証情報パスワードから入力し直します。",
             true,
         ),
         Some(ProblemKind::PayloadTooLarge) => text(
@@ -444,6 +450,7 @@ mod tests {
             CertificateRequired,
             CertificateRevoked,
             NothingToRenew,
+            RenewalSignature,
         ];
         let mut headings = std::collections::HashSet::new();
         for kind in contract {

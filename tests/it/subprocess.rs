@@ -22,7 +22,19 @@ impl Server {
 
     /// Starts the server; with `log`, its stderr goes there at debug level.
     fn start_logging(db: &str, log: Option<&Path>) -> Server {
+        Self::launch(db, log, None)
+    }
+
+    /// Starts the server with a profile file (`WEBRA2_PROFILE`).
+    fn start_with_profile(db: &str, profile: &Path) -> Server {
+        Self::launch(db, None, Some(profile))
+    }
+
+    fn launch(db: &str, log: Option<&Path>, profile: Option<&Path>) -> Server {
         let mut cmd = Command::new(bin("webra2-mock"));
+        if let Some(profile) = profile {
+            cmd.env("WEBRA2_PROFILE", profile);
+        }
         cmd.args(["serve", "--db", db])
             .args([
                 "--public-addr",
@@ -400,4 +412,82 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
     ]);
     let text = String::from_utf8_lossy(&info.stderr);
     assert!(info.status.success() && text.contains("RC2"), "{text}");
+}
+
+/// Windows' renewal through the binaries: where the profile demands it, an
+/// unsigned renewal is refused (and leaves its URL open), and `renew
+/// --sign-with-current` signs the request with the stored certificate.
+#[test]
+fn renew_signs_with_the_stored_certificate_where_the_profile_demands_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(crate::helpers::fixtures().join("profiles/webra2.toml"))
+        .expect("profile");
+    let profile = tmp.path().join("signed-renewal.toml");
+    std::fs::write(
+        &profile,
+        text.replace("signed_by_current = false", "signed_by_current = true"),
+    )
+    .expect("write profile");
+    let server = Server::start_with_profile("sqlite::memory:", &profile);
+    let admin = server.field("admin");
+    let store = tmp.path().join("store");
+    let store = store.to_str().expect("utf8");
+    let e2e = |extra: &[&str]| {
+        let mut args = vec![
+            "e2e",
+            "--admin-url",
+            &admin,
+            "--user-id",
+            "U0301",
+            "--auth-password",
+            "pw-301",
+            "--pin",
+            "Pin1234",
+            "--store",
+            store,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = client(&args);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+        (out.status.success(), report)
+    };
+    let (ok, first) = e2e(&[]);
+    assert!(ok, "{first:#}");
+    let first_serial = first["serial"].as_str().expect("serial").to_owned();
+    let (ok, unsigned) = e2e(&["--kind", "renew"]);
+    assert!(!ok, "an unsigned renewal is refused: {unsigned:#}");
+    assert!(
+        unsigned.to_string().contains("renewal-signature"),
+        "{unsigned:#}"
+    );
+
+    // The same renewal URL, still open, walked with `renew` from the mail.
+    let mails = Command::new("curl")
+        .args(["-sf", &format!("{admin}/admin/mails?to=u0301@example.test")])
+        .output()
+        .expect("curl runs (.ci/run installs it)");
+    let mails: Value = serde_json::from_slice(&mails.stdout).expect("the outbox");
+    let url = mails[0]["one_time_url"]
+        .as_str()
+        .expect("the newest mail's URL");
+    let out = client(&[
+        "renew",
+        "--url",
+        url,
+        "--auth-password",
+        "pw-301",
+        "--pin",
+        "Pin1234",
+        "--store",
+        store,
+        "--renews-serial",
+        &first_serial,
+        "--sign-with-current",
+        "--json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let renewed: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    assert_ne!(renewed["serial"], first_serial.as_str());
 }

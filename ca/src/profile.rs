@@ -27,6 +27,16 @@
 //!
 //! [pkcs12]
 //! key = "rsa-1024"             # key generated on the PKCS#12 path: rsa-BITS, ecdsa-p256, ecdsa-p384
+//! compat = "modern"            # the file's default form: "modern" (PBES2/AES-256, SHA-256 MAC)
+//!                              # or "legacy" (3DES keys, RC2-40 certificates, SHA-1 MAC)
+//!
+//! [pin]                        # the manual's PIN rule: half-width alphanumerics, case-sensitive;
+//! min_chars = 1                # the manual sets no length, so these are bounds against abuse
+//! max_chars = 1024             # (defaults 4 and 128)
+//!
+//! [renewal]
+//! signed_by_current = false    # a renewal's request must come in a SignedData signed by the
+//!                              # key of the certificate being renewed
 //! ```
 //!
 //! Built in: `webra2` (the real service, above) and `modern` (Software Key Storage
@@ -38,9 +48,13 @@ use crate::{add_calendar_years, CaError, CertRequest, CsrError, KeySpec, Signatu
 use serde::Deserialize;
 use std::fmt;
 use time::OffsetDateTime;
+use webra2_wire::{PinRule, Pkcs12Compat};
 
 const WEBRA2_TOML: &str = include_str!("../../fixtures/profiles/webra2.toml");
 const MODERN_TOML: &str = include_str!("../../fixtures/profiles/modern.toml");
+
+/// The most a profile may let a PIN be: generous, but a bound against abuse.
+const PIN_MAX_BOUND: usize = 4096;
 
 /// The RSA sizes [`Profile::accepted_keys`] names.
 const RSA_SIZES: [u32; 4] = [1024, 2048, 3072, 4096];
@@ -81,6 +95,12 @@ pub struct Profile {
     pub validity_years: i32,
     /// The key the service generates on the PKCS#12 path.
     pub pkcs12_key: KeySpec,
+    /// The PKCS#12 form written when a request names none.
+    pub pkcs12_compat: Pkcs12Compat,
+    /// The PIN rule (lengths from `[pin]`).
+    pub pin_rule: PinRule,
+    /// Whether a renewal's request must be signed by the certificate being renewed.
+    pub renewal_signed_by_current: bool,
     subject_template: String,
     template: Template,
 }
@@ -97,6 +117,24 @@ struct ProfileToml {
     #[serde(default)]
     subject: SubjectToml,
     pkcs12: Pkcs12Toml,
+    #[serde(default)]
+    pin: Option<PinToml>,
+    #[serde(default)]
+    renewal: Option<RenewalToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinToml {
+    min_chars: usize,
+    max_chars: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewalToml {
+    #[serde(default)]
+    signed_by_current: bool,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +179,8 @@ impl Default for SubjectToml {
 #[serde(deny_unknown_fields)]
 struct Pkcs12Toml {
     key: String,
+    #[serde(default)]
+    compat: Option<String>,
 }
 
 impl Profile {
@@ -234,6 +274,28 @@ impl Profile {
             )));
         }
 
+        let pkcs12_compat = match raw.pkcs12.compat.as_deref() {
+            None => Pkcs12Compat::Modern,
+            Some(c) => c.parse().map_err(|e: String| bad(format!("pkcs12: {e}")))?,
+        };
+        let pin_rule = match raw.pin {
+            None => PinRule::default(),
+            Some(PinToml {
+                min_chars,
+                max_chars,
+            }) => {
+                if min_chars == 0 || min_chars > max_chars || max_chars > PIN_MAX_BOUND {
+                    return Err(bad(format!(
+                        "pin: min_chars {min_chars} and max_chars {max_chars} must satisfy 1 <= min_chars <= max_chars <= {PIN_MAX_BOUND}"
+                    )));
+                }
+                PinRule {
+                    min_chars,
+                    max_chars,
+                }
+            }
+        };
+
         Ok(Profile {
             name: raw.name,
             site_csp: raw.site.csp,
@@ -246,6 +308,9 @@ impl Profile {
             validity_anchor: raw.validity.anchor,
             validity_years: i32::from(raw.validity.years),
             pkcs12_key,
+            pkcs12_compat,
+            pin_rule,
+            renewal_signed_by_current: raw.renewal.is_some_and(|r| r.signed_by_current),
             subject_template: raw.subject.template,
             template,
         })
@@ -339,7 +404,8 @@ impl Profile {
         dn::to_rcgen(&attrs).map_err(|e| CaError::Issue(format!("subject: {e}")))
     }
 
-    fn accepted_keys_text(&self) -> String {
+    /// Every key the profile accepts, as a person names them (`RSA-1024 only`).
+    pub fn accepted_keys_text(&self) -> String {
         let mut parts = Vec::new();
         if let (Some(min), Some(max)) = (self.rsa_min_bits, self.rsa_max_bits) {
             parts.push(if min == max {

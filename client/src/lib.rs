@@ -22,6 +22,7 @@ mod report;
 mod store;
 pub mod tls;
 mod transcript;
+mod wrap;
 
 pub use certs::{
     fixture_root_sha1, jst_date, normalize_sha1, parse_http_date, parse_mail_sent_at,
@@ -36,3 +37,4 @@ pub use reissue::{reissue, ReissueOptions};
 pub use report::{NoProgress, Progress, Recording, Report, Status, Step, TerminalProgress};
 pub use transcript::Exchange;
 pub use webra2_wire::{KeySpec, Kind};
+pub use wrap::{pki_data, wrap_request, RequestForm, WrapSigner};

@@ -8,7 +8,9 @@ use webra2_mock::faults::Faults;
 use webra2_mock::service::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,
 };
-use webra2_wire::{AuthRequest, FaultSet, Pkcs12Request, PrepareEnrollment, RevokeRequest, SetClock};
+use webra2_wire::{
+    AuthRequest, FaultSet, PinRule, Pkcs12Request, PrepareEnrollment, RevokeRequest, SetClock,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((which, body)) = data.split_first() else {
@@ -42,7 +44,16 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             if let Ok(req) = serde_json::from_slice::<Pkcs12Request>(body) {
-                let _ = Pin::parse(&req.pin);
+                // The default rule and the webra2 profile's (1 to 1024 characters).
+                for rule in [
+                    PinRule::default(),
+                    PinRule {
+                        min_chars: 1,
+                        max_chars: 1024,
+                    },
+                ] {
+                    let _ = Pin::parse(&req.pin, &rule);
+                }
             }
         }
         // Path parameters and the strings inside bodies, as text.

@@ -116,6 +116,10 @@ pub struct ServeArgs {
     #[arg(long, env = "WEBRA2_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Profile: a built-in name (webra2, modern) or a path to a TOML file [default: webra2].
+    /// Besides the key policy and validity, a profile sets the PKCS#12 form
+    /// (`[pkcs12] compat = "modern"|"legacy"`), the PIN lengths (`[pin] min_chars`,
+    /// `max_chars`) and whether a renewal must be signed by the current certificate
+    /// (`[renewal] signed_by_current`); see fixtures/profiles/webra2.toml.
     #[arg(long, env = "WEBRA2_PROFILE")]
     pub profile: Option<String>,
     /// Base URL of the public listener as users reach it (one-time URLs, CRL) [default: http://PUBLIC_ADDR].

@@ -34,8 +34,10 @@
 
   /** The PIN rule of the manual: half-width alphanumerics, case-sensitive, typed twice. */
   function checkPin(pin, again, status) {
-    if (!W.validPin(pin.value)) {
-      say(status, "PIN は半角英数字 (A–Z, a–z, 0–9) 4 文字以上で入力してください。大文字と小文字は区別されます。", true);
+    // The rule and its words come from the profile, as the server says them.
+    var rule = pin.form ? pin.form.dataset : {};
+    if (!W.validPin(pin.value, Number(rule.pinMin), Number(rule.pinMax))) {
+      say(status, rule.pinRule || "PIN は半角英数字 (0-9 A-Z a-z) で入力してください。", true);
       pin.focus();
       return null;
     }
@@ -159,6 +161,12 @@
     }
   }
 
+  /** The PKCS#12 form chosen (「古い Windows / macOS 用」 is legacy). */
+  function compatChoice(form) {
+    var checked = form.querySelector('input[name="compat"]:checked');
+    return checked ? checked.value : "modern";
+  }
+
   async function issueOnServer(form) {
     var button = $("server-issue"), status = $("server-status");
     var pin = checkPin($("server-pin"), $("server-pin-confirm"), status);
@@ -169,7 +177,7 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/x-pkcs12, text/html" },
-        body: JSON.stringify({ pin: pin })
+        body: JSON.stringify({ pin: pin, compat: compatChoice(form) })
       });
       if (!resp.ok) { showPage(await resp.text()); return; }
       var p12 = new Uint8Array(await resp.arrayBuffer());

@@ -100,7 +100,12 @@
    * The manual's rule: half-width alphanumerics, case-sensitive; 4 to 128 of
    * them, the lengths the service's own PKCS#12 path takes.
    */
-  function validPin(pin) { return typeof pin === "string" && /^[A-Za-z0-9]{4,128}$/.test(pin); }
+  /** The manual's PIN rule: half-width alphanumerics, case-sensitive, `min` to `max`
+   *  characters (the profile's; without them 1 to 4096, the widest a profile allows). */
+  function validPin(pin, min, max) {
+    var lo = min || 1, hi = max || 4096;
+    return typeof pin === "string" && /^[A-Za-z0-9]*$/.test(pin) && pin.length >= lo && pin.length <= hi;
+  }
 
   // ---- key and PKCS#10 ---------------------------------------------------
   /** An RSA key pair of `bits` for signing; extractable so it can go into the PKCS#12. */

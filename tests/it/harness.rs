@@ -41,7 +41,7 @@ fn options(ca: &MockCa, user: &str, store: &Path) -> E2eOptions {
     let mut opts = E2eOptions::new(ca.admin_url(), user);
     opts.store_dir = Some(store.to_path_buf());
     opts.auth_password = Some("auth-pw-1".into());
-    opts.pin = Some("pin-1234".into());
+    opts.pin = Some("Pin1234".into());
     opts.checks.expect_root_sha1 = Some(ca.root_sha1().to_owned());
     opts
 }

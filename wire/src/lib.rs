@@ -35,7 +35,8 @@ pub use public::{
     SITE_TITLE_NEW, SITE_TITLE_RENEW,
 };
 pub use public::{
-    Pkcs12Request, HEADER_CONFIRM_URL, HEADER_SERIAL, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS,
+    PinRule, Pkcs12Compat, Pkcs12Request, HEADER_CONFIRM_URL, HEADER_SERIAL, PKCS12_PIN_MAX_CHARS,
+    PKCS12_PIN_MIN_CHARS,
 };
 
 use time::{OffsetDateTime, UtcOffset};

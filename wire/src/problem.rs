@@ -57,11 +57,14 @@ pub enum ProblemKind {
     TooManyConnections,
     /// The store (the database) cannot be reached: retry after `Retry-After`.
     StoreUnavailable,
+    /// The profile renews only a request signed by the certificate being
+    /// renewed, and this one is not; the detail says which check failed.
+    RenewalSignature,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 23] = [
+    pub const ALL: [ProblemKind; 24] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -85,6 +88,7 @@ impl ProblemKind {
         Self::CaMaintenance,
         Self::TooManyConnections,
         Self::StoreUnavailable,
+        Self::RenewalSignature,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -113,6 +117,7 @@ impl ProblemKind {
             Self::CaMaintenance => "ca-maintenance",
             Self::TooManyConnections => "too-many-connections",
             Self::StoreUnavailable => "store-unavailable",
+            Self::RenewalSignature => "renewal-signature",
         }
     }
 
@@ -128,7 +133,7 @@ impl ProblemKind {
             | Self::Unauthorized => 401,
             Self::Locked => 423,
             Self::BadCsr | Self::CsrSignatureInvalid | Self::BadRequest => 400,
-            Self::KeyPolicy => 422,
+            Self::KeyPolicy | Self::RenewalSignature => 422,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::CertificateRevoked => 403,
@@ -164,6 +169,7 @@ impl ProblemKind {
             Self::CaMaintenance => "CA down for maintenance",
             Self::TooManyConnections => "Too many connections",
             Self::StoreUnavailable => "Store unavailable",
+            Self::RenewalSignature => "Renewal not signed by the current certificate",
         }
     }
 

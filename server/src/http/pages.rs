@@ -7,11 +7,15 @@
 
 use crate::service::RootView;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use webra2_wire::{jst_slash_date, AuthResponse, Confirmation, Issued, Problem, ProblemKind};
+use webra2_wire::{
+    jst_slash_date, AuthResponse, Confirmation, Issued, PinRule, Pkcs12Compat, Problem, ProblemKind,
+};
 
 /// The PIN rule as an HTML pattern: half-width alphanumerics, as many as the
-/// service's PKCS#12 path takes (the page script checks the same).
-const PIN_PATTERN: &str = "[A-Za-z0-9]{4,128}";
+/// profile lets the PKCS#12 path take (the page script checks the same).
+fn pin_pattern(rule: &PinRule) -> String {
+    format!("[A-Za-z0-9]{{{},{}}}", rule.min_chars, rule.max_chars)
+}
 /// Where a page's scripts and style sheet are served (see [`super::assets`]).
 const CSS: &str = "/static/site.css";
 /// Every page's script: buttons that are links react to Space.
@@ -132,6 +136,8 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse, root: &RootView
         scripts: true,
     };
     let step3 = format!("/issue/{token}/step3");
+    let rule = auth.pin_rule.unwrap_or_default();
+    let legacy = auth.pkcs12_compat == Some(Pkcs12Compat::Legacy);
     layout(
         frame,
         html! {
@@ -153,11 +159,12 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse, root: &RootView
                 p { "このページでは、ブラウザーの中で鍵ペアを生成します。秘密鍵がブラウザーの外へ送られることはありません。" }
             }
             form #enroll method="post" action={ "/issue/" (token) "/csr" }
-                data-key-length=(auth.key_length) data-step3=(step3) {
+                data-key-length=(auth.key_length) data-step3=(step3)
+                data-pin-min=(rule.min_chars) data-pin-max=(rule.max_chars) data-pin-rule=(rule.describe()) {
                 div #in-page-key {
                     h3 { "PIN の設定" }
-                    p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。"
-                        "半角英数字 4 文字以上で入力します。大文字と小文字は区別されます。" }
+                    p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。" }
+                    p.pin-rule { (rule.describe()) }
                     // No `name`: the PIN is never posted, it only encrypts the file in the page.
                     p { label for="pin" { "PIN" } input type="password" id="pin" autocomplete="new-password"; }
                     p { label for="pin-confirm" { "PIN (確認)" } input type="password" id="pin-confirm" autocomplete="new-password"; }
@@ -168,12 +175,13 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse, root: &RootView
                 // Open, so it is there without JavaScript; enroll.js closes it.
                 details #paste open {
                     summary { "証明書要求を貼り付けて発行する (JavaScript が使えない場合)" }
-                    p { "別の方法で作成した証明書要求 (PKCS#10, PEM) を貼り付けて「発行」を押してください。" }
-                    p { label.block for="csr" { "証明書要求 (PEM 形式)" } }
+                    p { "別の方法で作成した証明書要求を貼り付けて「発行」を押してください。PKCS#10 のほか、Windows の certreq が作る CMC / PKCS#7 形式も受け付けます (PEM または Base64)。" }
+                    p { label.block for="csr" { "証明書要求 (PEM または Base64)" } }
                     textarea #csr name="csr" rows="10" placeholder="-----BEGIN CERTIFICATE REQUEST-----" {}
                 }
             }
-            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3) {
+            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3)
+                data-pin-min=(rule.min_chars) data-pin-max=(rule.max_chars) data-pin-rule=(rule.describe()) {
                 h3 { "鍵をサーバーで生成する (代替手段)" }
                 p { "ブラウザーで鍵を生成できない場合は、サービスが鍵を生成し、証明書と一緒に PIN で保護した PKCS#12 ファイルとして渡します。" }
                 div.hint #server-root-check {
@@ -181,8 +189,14 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse, root: &RootView
                     p { "このファイルにはルート CA 証明書も入っています。インストールする前に、途中で表示されるルート CA の発行先と拇印が次の値と一致することを必ず確認してください。一致しない場合はインストールせず、管理者に連絡してください。" }
                     (root_check(root, false))
                 }
-                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(PIN_PATTERN) autocomplete="new-password"; }
+                p.pin-rule { (rule.describe()) }
+                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(pin_pattern(&rule)) autocomplete="new-password"; }
                 p { label for="server-pin-confirm" { "PIN (確認)" } input type="password" id="server-pin-confirm" autocomplete="new-password"; }
+                fieldset #pkcs12-compat {
+                    legend { "ファイルの形式" }
+                    p { label { input type="radio" name="compat" value="modern" checked[!legacy]; " 標準 (Windows 10 以降、Windows Server 2019 以降、OpenSSL 3): AES-256, SHA-256" } }
+                    p { label { input type="radio" name="compat" value="legacy" checked[legacy]; " 古い Windows / macOS 用 (Windows Server 2016 以前、macOS キーチェーン): 3DES, RC2-40, SHA-1" } }
+                }
                 p { button type="submit" id="server-issue" { "サーバーで鍵を生成して発行" } }
                 p.status #server-status role="status" {}
                 p { "ダウンロードが終わったら、" a href=(step3) { "【ステップ3】証明書のインストール" } " へ進んでください。" }
@@ -370,7 +384,7 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
         ),
         Some(ProblemKind::BadCsr) => text(
             "証明書要求を読み取れません",
-            "送信された証明書要求 (PKCS#10) の形式が正しくないか、証明書要求が空です。",
+            "送信された証明書要求 (PKCS#10、CMC、PKCS#7) の形式が正しくないか、証明書要求が空です。",
             "認証情報パスワードを入力し直してから、ステップ2でもう一度発行してください。JavaScript が無効なブラウザーでは「発行」だけでは鍵を生成できません。ステップ2の「証明書要求を貼り付けて発行する」に証明書要求を貼り付けるか、「鍵をサーバーで生成する」を使ってください。",
             true,
         ),
@@ -384,6 +398,12 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
             "この鍵では発行できません",
             "証明書要求の鍵の種類または長さが、このサイトで許可されていません。",
             "ステップ2に表示された CSP と Key 長のまま、もう一度発行してください。認証情報パスワードから入力し直します。",
+            true,
+        ),
+        Some(ProblemKind::RenewalSignature) => text(
+            "現在の証明書による署名が必要です",
+            "このサイトでは、更新の証明書要求に、更新する現在の証明書 (有効期限内で失効していないもの) の鍵による署名が必要です。",
+            "更新する証明書がインストールされているコンピューターから、もう一度更新してください。認証情報パスワードから入力し直します。",
             true,
         ),
         Some(ProblemKind::PayloadTooLarge) => text(
@@ -581,6 +601,7 @@ mod tests {
             CertificateRevoked,
             NothingToRenew,
             StoreUnavailable,
+            RenewalSignature,
         ];
         let mut headings = std::collections::HashSet::new();
         for kind in contract {

@@ -98,6 +98,7 @@ impl From<ServiceError> for AppError {
             ServiceError::BadCsr { .. } => ProblemKind::BadCsr,
             ServiceError::CsrSignatureInvalid { .. } => ProblemKind::CsrSignatureInvalid,
             ServiceError::KeyPolicy { .. } => ProblemKind::KeyPolicy,
+            ServiceError::RenewalSignature { .. } => ProblemKind::RenewalSignature,
             ServiceError::Invalid { .. } => ProblemKind::BadRequest,
             ServiceError::NotFound { .. } => ProblemKind::NotFound,
             ServiceError::AlreadyRevoked { .. } => ProblemKind::AlreadyRevoked,

@@ -99,7 +99,12 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
         csr: String,
     }
     match extract::media_type(headers).as_str() {
-        "application/x-pem-file" | "text/plain" | "application/pkcs10" | "application/octet-stream" => {
+        "application/x-pem-file"
+        | "text/plain"
+        | "application/pkcs10"
+        | "application/pkcs7-mime"
+        | "application/cms"
+        | "application/octet-stream" => {
             Ok(body.to_vec())
         }
         "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes::<CsrForm>(body)
@@ -108,7 +113,7 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
         other => Err(AppError::new(
             ProblemKind::UnsupportedMediaType,
             format!(
-                "{} is not a request format: send PEM (application/x-pem-file, text/plain) or DER (application/pkcs10)",
+                "{} is not a request format: send PEM or base64 (application/x-pem-file, text/plain) or DER (application/pkcs10, application/pkcs7-mime, application/cms)",
                 if other.is_empty() { "a body without Content-Type" } else { other }
             ),
         )),
@@ -169,8 +174,9 @@ pub async fn pkcs12(
     let req: Pkcs12Request = extract::body(body)
         .and_then(|body| extract::json_or_form(&headers, &body))
         .map_err(|e| e.on_site(site))?;
-    let pin = Pin::parse(&req.pin).map_err(|e| AppError::from(e).on_site(site))?;
-    let file = state.service.issue_pkcs12(ready, pin).await?;
+    let pin = Pin::parse(&req.pin, &state.service.pin_rule())
+        .map_err(|e| AppError::from(e).on_site(site))?;
+    let file = state.service.issue_pkcs12(ready, pin, req.compat).await?;
 
     let mut resp = (StatusCode::CREATED, file.der).into_response();
     let h = resp.headers_mut();

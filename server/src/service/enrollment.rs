@@ -213,6 +213,8 @@ impl Service {
                 .map(|k| k.to_string())
                 .collect(),
             session_expires_at: Some(in_jst(expires_at)),
+            pin_rule: Some(profile.pin_rule),
+            pkcs12_compat: Some(profile.pkcs12_compat),
         };
         Ok(Authenticated {
             enrollment,

@@ -63,6 +63,15 @@ pub enum ServiceError {
         /// The site the URL belongs to.
         site: Kind,
     },
+    /// The profile renews only a request signed by the certificate being
+    /// renewed, and this one is not (the detail says which check failed).
+    #[error("{detail}")]
+    RenewalSignature {
+        /// Which check failed.
+        detail: String,
+        /// The site the URL belongs to.
+        site: Kind,
+    },
     /// An input is not valid (a field of a preparation, a PIN, a format...).
     #[error("{detail}")]
     Invalid {
@@ -145,7 +154,8 @@ impl ServiceError {
             | Self::SessionExpired { site }
             | Self::BadCsr { site, .. }
             | Self::CsrSignatureInvalid { site, .. }
-            | Self::KeyPolicy { site, .. } => Some(*site),
+            | Self::KeyPolicy { site, .. }
+            | Self::RenewalSignature { site, .. } => Some(*site),
             Self::Invalid { site, .. } | Self::NotFound { site, .. } => *site,
             _ => None,
         }

@@ -94,6 +94,11 @@ impl Service {
         self.parts.policy
     }
 
+    /// The PIN rule of the profile (page, PKCS#12 path and client say it alike).
+    pub fn pin_rule(&self) -> webra2_wire::PinRule {
+        self.parts.ca.profile().pin_rule
+    }
+
     /// The injected faults.
     pub fn faults(&self) -> &Faults {
         &self.parts.faults

@@ -5,7 +5,8 @@
 //!
 //! Where a new operation goes: a step of the issuance site in
 //! [`enrollment`] (before a certificate exists) or [`issuance`] (making and
-//! handing out one); anything after issuance (revocation, CRL, and later
+//! handing out one; what a wrapped request's signers prove, and the renewal
+//! rule, in [`signed_request`]); anything after issuance (revocation, CRL, and later
 //! OCSP) in [`revocation`]; the Step 4 check in [`confirmation`]; the test
 //! controls (clock, faults) in [`controls`].
 //!
@@ -19,6 +20,7 @@ mod instance;
 mod issuance;
 mod name;
 mod revocation;
+mod signed_request;
 pub mod types;
 
 pub use confirmation::describe;

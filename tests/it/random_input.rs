@@ -159,7 +159,7 @@ impl Harness {
             &h.public,
             Method::POST,
             &format!("/issue/{}/pkcs12", h.token),
-            Some(&json!({"pin": "prop-pin-1"})),
+            Some(&json!({"pin": "PropPin1"})),
             true,
         );
         assert_eq!(pkcs12.status, StatusCode::CREATED);
@@ -335,7 +335,7 @@ fn targets() -> Vec<Target> {
             admin: false,
             method: Method::POST,
             path: |h| format!("/issue/{}/pkcs12", h.token),
-            base: json!({"pin": "prop-pin-2"}),
+            base: json!({"pin": "PropPin2"}),
             fields: &["pin"],
             with_session: true,
         },

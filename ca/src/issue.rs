@@ -42,6 +42,7 @@ pub struct Ca {
     crl_url: String,
     ocsp_url: Option<String>,
     ca_issuers_url: Option<String>,
+    pub(crate) responder: Option<crate::OcspResponder>,
 }
 
 /// id-pe-authorityInfoAccess.
@@ -111,6 +112,7 @@ impl Ca {
             crl_url: crl_url.into(),
             ocsp_url: None,
             ca_issuers_url: None,
+            responder: None,
         }
     }
 
@@ -132,7 +134,8 @@ impl Ca {
         self.ocsp_url.as_deref().filter(|_| self.profile.aia_ocsp)
     }
 
-    /// The same CA under another root (the factory's untrusted issuer).
+    /// The same CA under another root (the factory's untrusted issuer), without
+    /// an OCSP responder.
     pub fn with_root(&self, root: Root) -> Self {
         Self {
             root,
@@ -140,6 +143,7 @@ impl Ca {
             crl_url: self.crl_url.clone(),
             ocsp_url: self.ocsp_url.clone(),
             ca_issuers_url: self.ca_issuers_url.clone(),
+            responder: None,
         }
     }
 

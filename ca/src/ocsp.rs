@@ -192,6 +192,18 @@ impl OcspResponder {
 }
 
 impl Ca {
+    /// The same CA with the OCSP responder its profile asks for, made now
+    /// (start-up): a delegated one, or none when the root signs itself.
+    pub fn with_ocsp_responder(mut self, now: OffsetDateTime) -> Result<Self, CaError> {
+        self.responder = OcspResponder::for_profile(&self, now)?;
+        Ok(self)
+    }
+
+    /// The delegated OCSP responder, if there is one.
+    pub fn ocsp_responder(&self) -> Option<&OcspResponder> {
+        self.responder.as_ref()
+    }
+
     /// Reads a DER OCSP request: which certificates it asks about, and its nonce.
     ///
     /// A request that is not DER of an `OCSPRequest`, or that asks about nothing,
@@ -247,12 +259,12 @@ impl Ca {
 
     /// A signed, successful response (DER) giving `statuses[i]` for `query.items[i]`.
     ///
-    /// Signed by `responder` (and its certificate included), or by the root when
+    /// Signed by the delegated responder of [`Ca::with_ocsp_responder`] (its
+    /// certificate included), or by the root when
     /// there is none (the root included); with `answer.wrong_key`, by a throw-away
     /// key instead.
     pub fn ocsp_response(
         &self,
-        responder: Option<&OcspResponder>,
         query: &OcspQuery,
         statuses: &[OcspCertStatus],
         answer: &OcspAnswer,
@@ -265,7 +277,7 @@ impl Ca {
                 query.items.len()
             )));
         }
-        let (signer, certs): (&KeyPair, Option<Vec<Certificate>>) = match responder {
+        let (signer, certs): (&KeyPair, Option<Vec<Certificate>>) = match self.ocsp_responder() {
             Some(r) => {
                 let cert = Certificate::from_der(&r.cert_der)
                     .map_err(|e| bad(format!("the responder certificate: {e}")))?;

@@ -9,6 +9,7 @@ mod harness;
 mod helpers;
 mod layering;
 mod lifecycle;
+mod ocsp;
 mod protocol_versions;
 mod redact;
 mod server_flow;

@@ -28,6 +28,11 @@ pub const ROOT_PEM: &str = "/ca/root.pem";
 pub const ROOT_FINGERPRINT: &str = "/ca/root/fingerprint";
 /// `GET /ca/crl`: the current CRL.
 pub const CRL: &str = "/ca/crl";
+/// `POST /ocsp`: the OCSP responder (RFC 6960), `application/ocsp-request`.
+pub const OCSP: &str = "/ocsp";
+/// `GET /ocsp/{request}`: the OCSP responder, the request's DER in base64 in
+/// the path (RFC 6960 appendix A.1; unescaped `/` in it are taken too).
+pub const OCSP_GET: &str = "/ocsp/{*request}";
 /// `GET /confirm`: Step 4, on the confirm listener.
 pub const CONFIRM: &str = "/confirm";
 
@@ -101,5 +106,6 @@ mod tests {
             "/admin/certificates/0A%2F..%2Fx/revoke"
         );
         assert_eq!(fill(ADMIN_MAILS, "ignored"), "/admin/mails");
+        assert_eq!(fill(OCSP_GET, "MEIw+/Q="), "/ocsp/MEIw%2B%2FQ%3D");
     }
 }

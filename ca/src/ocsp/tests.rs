@@ -99,11 +99,13 @@ fn openssl_verifies_a_delegated_revoked_answer_and_its_nonce() {
     assert_eq!(query.items[0].serial.as_deref(), Some(leaf.serial.as_str()));
     assert!(query.nonce().is_some(), "openssl sends a nonce");
 
-    let responder = OcspResponder::delegated(&ca, NOW).unwrap_or_else(|e| panic!("{e}"));
+    let ca = ca
+        .with_ocsp_responder(NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ca.ocsp_responder().is_some(), "delegated by default");
     let revoked_at = NOW - Duration::minutes(5);
     let resp = ca
         .ocsp_response(
-            Some(&responder),
             &query,
             &[OcspCertStatus::Revoked {
                 at: revoked_at,
@@ -136,10 +138,10 @@ fn the_root_signs_itself_when_there_is_no_delegated_responder() {
     let text = include_str!("../../../fixtures/profiles/webra2.toml").to_owned()
         + "\n[ocsp]\nsigner = \"root\"\n";
     let profile = Profile::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
-    let ca = ca_with(profile, Root::fixture());
-    assert!(OcspResponder::for_profile(&ca, NOW)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .is_none());
+    let ca = ca_with(profile, Root::fixture())
+        .with_ocsp_responder(NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ca.ocsp_responder().is_none());
     let leaf = issue(&ca);
     let dir = temp_dir();
     let req = openssl_request(&dir, &leaf, &ca.root().cert_pem());
@@ -147,7 +149,7 @@ fn the_root_signs_itself_when_there_is_no_delegated_responder() {
         .ocsp_query(&std::fs::read(&req).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
     let resp = ca
-        .ocsp_response(None, &query, &[OcspCertStatus::Good], &answer())
+        .ocsp_response(&query, &[OcspCertStatus::Good], &answer())
         .unwrap_or_else(|e| panic!("{e}"));
     let (out, stdout, stderr) = openssl_check(&dir, &req, &resp);
     assert!(out.status.success(), "{stdout}{stderr}");
@@ -169,19 +171,16 @@ fn a_wrong_key_or_a_wrong_nonce_is_caught_by_openssl() {
     let query = ca
         .ocsp_query(&std::fs::read(&req).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let responder = OcspResponder::delegated(&ca, NOW).unwrap_or_else(|e| panic!("{e}"));
+    let ca = ca
+        .with_ocsp_responder(NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let wrong_key = OcspAnswer {
         wrong_key: true,
         ..answer()
     };
     let resp = ca
-        .ocsp_response(
-            Some(&responder),
-            &query,
-            &[OcspCertStatus::Good],
-            &wrong_key,
-        )
+        .ocsp_response(&query, &[OcspCertStatus::Good], &wrong_key)
         .unwrap_or_else(|e| panic!("{e}"));
     let (out, _, stderr) = openssl_check(&dir, &req, &resp);
     assert!(!out.status.success());
@@ -192,12 +191,7 @@ fn a_wrong_key_or_a_wrong_nonce_is_caught_by_openssl() {
         ..answer()
     };
     let resp = ca
-        .ocsp_response(
-            Some(&responder),
-            &query,
-            &[OcspCertStatus::Good],
-            &wrong_nonce,
-        )
+        .ocsp_response(&query, &[OcspCertStatus::Good], &wrong_nonce)
         .unwrap_or_else(|e| panic!("{e}"));
     let (out, _, stderr) = openssl_check(&dir, &req, &resp);
     assert!(!out.status.success());

@@ -5,6 +5,7 @@
 
 use super::problem::AppError;
 use crate::faults::INJECTED_FAULT_SLUG;
+use crate::service::OcspFault;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -52,6 +53,17 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
             );
             resp
         }
+        FaultKind::OcspTryLater
+        | FaultKind::OcspInternalError
+        | FaultKind::OcspUnauthorized
+        | FaultKind::OcspStale
+        | FaultKind::OcspWrongKey
+        | FaultKind::OcspWrongNonce => {
+            // The responder itself answers differently: hand it the fault.
+            let mut req = req;
+            req.extensions_mut().insert(ocsp_fault(kind));
+            next.run(req).await
+        }
         FaultKind::Route | FaultKind::ExpireUrlNow => {
             if let Some(ms) = fault.latency_ms {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -65,6 +77,18 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
                 None => resp,
             }
         }
+    }
+}
+
+/// The service's name for an OCSP fault kind.
+fn ocsp_fault(kind: FaultKind) -> OcspFault {
+    match kind {
+        FaultKind::OcspTryLater => OcspFault::TryLater,
+        FaultKind::OcspUnauthorized => OcspFault::Unauthorized,
+        FaultKind::OcspStale => OcspFault::Stale,
+        FaultKind::OcspWrongKey => OcspFault::WrongKey,
+        FaultKind::OcspWrongNonce => OcspFault::WrongNonce,
+        _ => OcspFault::InternalError,
     }
 }
 

@@ -16,6 +16,7 @@ mod error_pages;
 mod extract;
 mod faults;
 mod observe;
+mod ocsp;
 mod pages;
 mod problem;
 mod respond;
@@ -49,7 +50,9 @@ pub fn public_router(state: AppState) -> Router {
         .route(ROOT_DER, get(ca_files::root_der))
         .route(ROOT_PEM, get(ca_files::root_pem))
         .route(ROOT_FINGERPRINT, get(ca_files::root_fingerprint))
-        .route(CRL, get(ca_files::crl));
+        .route(CRL, get(ca_files::crl))
+        .route(OCSP, post(ocsp::post))
+        .route(OCSP_GET, get(ocsp::get));
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);

@@ -5,9 +5,9 @@
 //!
 //! Where a new operation goes: a step of the issuance site in
 //! [`enrollment`] (before a certificate exists) or [`issuance`] (making and
-//! handing out one); anything after issuance (revocation, CRL, and later
-//! OCSP) in [`revocation`]; the Step 4 check in [`confirmation`]; the test
-//! controls (clock, faults) in [`controls`].
+//! handing out one); anything after issuance (revocation, CRL) in
+//! [`revocation`], the OCSP responder in [`ocsp`]; the Step 4 check in
+//! [`confirmation`]; the test controls (clock, faults) in [`controls`].
 //!
 //! [`Store`]: crate::store::Store
 
@@ -18,6 +18,7 @@ mod error;
 mod instance;
 mod issuance;
 mod name;
+mod ocsp;
 mod revocation;
 pub mod types;
 
@@ -26,6 +27,7 @@ pub use enrollment::Authenticated;
 pub use error::ServiceError;
 pub use instance::{site_title, Parts, Policy, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
+pub use ocsp::{OcspFault, OCSP_VALIDITY};
 pub use types::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,
 };

@@ -1,5 +1,5 @@
-//! After issuance: listing and revoking certificates, and the CRL. (An OCSP
-//! responder belongs here too.)
+//! After issuance: listing and revoking certificates, and the CRL. (The OCSP
+//! responder is `ocsp.rs`.)
 
 use super::error::ServiceError;
 use super::instance::{blocking, Service};

@@ -27,6 +27,7 @@ mod csr;
 mod dn;
 mod error;
 mod issue;
+mod keyfile;
 mod ocsp;
 mod pkcs12;
 mod pkcs7;

@@ -42,7 +42,7 @@ pub const ADMIN_ENROLLMENTS: &str = "/admin/enrollments";
 pub const ADMIN_ENROLLMENT: &str = "/admin/enrollments/{id}";
 /// `GET /admin/mails`: the outbox.
 pub const ADMIN_MAILS: &str = "/admin/mails";
-/// `GET /admin/certificates`.
+/// `GET /admin/certificates`; `POST`: a certificate made to order.
 pub const ADMIN_CERTIFICATES: &str = "/admin/certificates";
 /// `GET /admin/certificates/{serial}`.
 pub const ADMIN_CERTIFICATE: &str = "/admin/certificates/{serial}";

@@ -84,7 +84,10 @@ pub fn admin_router(state: AppState) -> Router {
         .route(ADMIN_ENROLLMENTS, post(admin::prepare))
         .route(ADMIN_ENROLLMENT, get(admin::enrollment))
         .route(ADMIN_MAILS, get(admin::mails))
-        .route(ADMIN_CERTIFICATES, get(admin::certificates))
+        .route(
+            ADMIN_CERTIFICATES,
+            get(admin::certificates).post(admin::make_certificate),
+        )
         .route(ADMIN_CERTIFICATE, get(admin::certificate))
         .route(ADMIN_REVOKE, post(admin::revoke))
         .route(

@@ -48,12 +48,17 @@ pub struct Parts {
 /// is made of stays private to the service: the HTTP layer sees the accessors.
 pub struct Service {
     pub(super) parts: Parts,
+    /// The factory's untrusted issuer, made when first asked for.
+    pub(super) untrusted: tokio::sync::OnceCell<Arc<Ca>>,
 }
 
 impl Service {
     /// The service made of `parts`.
     pub fn new(parts: Parts) -> Self {
-        Self { parts }
+        Self {
+            parts,
+            untrusted: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// The certificate authority (its root and profile).

@@ -6,7 +6,8 @@
 //! Where a new operation goes: a step of the issuance site in
 //! [`enrollment`] (before a certificate exists) or [`issuance`] (making and
 //! handing out one); anything after issuance (revocation, CRL) in
-//! [`revocation`], the OCSP responder in [`ocsp`]; the Step 4 check in
+//! [`revocation`], the OCSP responder in [`ocsp`], certificates made to order
+//! by the administrator in [`factory`]; the Step 4 check in
 //! [`confirmation`]; the test controls (clock, faults) in [`controls`].
 //!
 //! [`Store`]: crate::store::Store
@@ -15,6 +16,7 @@ mod confirmation;
 mod controls;
 mod enrollment;
 mod error;
+mod factory;
 mod instance;
 mod issuance;
 mod name;
@@ -27,6 +29,7 @@ pub use enrollment::Authenticated;
 pub use error::ServiceError;
 pub use instance::{site_title, Parts, Policy, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
+pub use factory::{FactoryOrder, MadeCertificate};
 pub use ocsp::{OcspFault, OCSP_VALIDITY};
 pub use types::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,

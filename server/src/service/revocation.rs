@@ -143,6 +143,8 @@ fn certificate_view(c: &CertificateRecord, now: OffsetDateTime) -> CertificateVi
         CertStatus::Revoked
     } else if now >= c.not_after {
         CertStatus::Expired
+    } else if now < c.not_before {
+        CertStatus::NotYetValid
     } else {
         CertStatus::Valid
     };

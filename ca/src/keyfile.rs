@@ -47,11 +47,17 @@ mod tests {
             let dir = temp_dir();
             let path = write(&dir, "key.pem", pem.as_bytes());
             let pubout = |pass: &str| {
-                openssl(&["pkey", "-in", &path, "-passin", pass, "-pubout", "-outform", "DER"])
-                    .unwrap_or_else(|| panic!("openssl is needed for this test"))
+                openssl(&[
+                    "pkey", "-in", &path, "-passin", pass, "-pubout", "-outform", "DER",
+                ])
+                .unwrap_or_else(|| panic!("openssl is needed for this test"))
             };
             let out = pubout("pass:pin-1234");
-            assert!(out.status.success(), "{spec}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{spec}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             assert_eq!(out.stdout, key.spki_der(), "{spec}: the same key");
             assert!(!pubout("pass:wrong-pin").status.success(), "{spec}");
         }

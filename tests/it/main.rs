@@ -5,6 +5,7 @@
 mod bad_input;
 mod client_e2e;
 mod client_wiremock;
+mod factory;
 mod harness;
 mod helpers;
 mod layering;

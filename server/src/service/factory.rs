@@ -221,9 +221,7 @@ impl Service {
             na.replace_nanosecond(0).unwrap_or(na),
         );
         if na <= nb {
-            return Err(ServiceError::invalid(
-                "not_after must be after not_before",
-            ));
+            return Err(ServiceError::invalid("not_after must be after not_before"));
         }
         let fits = match order.state {
             FactoryState::Valid => nb <= now && now < na,

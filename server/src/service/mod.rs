@@ -27,9 +27,9 @@ pub mod types;
 pub use confirmation::describe;
 pub use enrollment::Authenticated;
 pub use error::ServiceError;
+pub use factory::{FactoryOrder, MadeCertificate};
 pub use instance::{site_title, Parts, Policy, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
-pub use factory::{FactoryOrder, MadeCertificate};
 pub use ocsp::{OcspFault, OCSP_VALIDITY};
 pub use types::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,

@@ -1075,10 +1075,18 @@ pub async fn a_recorded_certificate_is_read_listed_revocable_and_its_url_never_o
         .expect("certificates failed");
     assert_eq!(serials(mine), ["0B", "0A"], "listed by user");
     let listed = store.revoked().await.expect("revoked failed");
-    assert_eq!(serials(listed), ["0C"], "the one made revoked is in revoked()");
+    assert_eq!(
+        serials(listed),
+        ["0C"],
+        "the one made revoked is in revoked()"
+    );
 
     let got = stored(store, &made.id).await;
-    assert_eq!(got.state, EnrollmentState::Issued, "its enrollment is issued");
+    assert_eq!(
+        got.state,
+        EnrollmentState::Issued,
+        "its enrollment is issued"
+    );
     assert_eq!(got.serial.as_deref(), Some("0B"));
     assert_eq!(
         store
@@ -1119,7 +1127,11 @@ pub async fn a_recorded_certificate_is_read_listed_revocable_and_its_url_never_o
         "a second record of one serial"
     );
     assert!(
-        store.enrollment(&again.id).await.expect("enrollment failed").is_none(),
+        store
+            .enrollment(&again.id)
+            .await
+            .expect("enrollment failed")
+            .is_none(),
         "the refused record left no enrollment behind"
     );
 }

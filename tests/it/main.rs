@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod client_e2e;
+mod client_status;
 mod client_wiremock;
 mod factory;
 mod harness;

@@ -138,6 +138,22 @@ async fn openssl_ocsp_says_good_then_revoked_with_time_and_reason() {
         text.contains(&format!("Revocation Time: {openssl_time}")),
         "{openssl_time} in {text}"
     );
+
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.admin_url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "webra2_ocsp_answers_total{answer=\"good\"} 1",
+        "webra2_ocsp_answers_total{answer=\"revoked\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
     app.stop().await;
 }
 

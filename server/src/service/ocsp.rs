@@ -51,20 +51,20 @@ impl Service {
             _ => None,
         };
         if let Some(failure) = failure {
-            return failure.to_der();
+            return self.failed(failure);
         }
         let query = match self.parts.ca.ocsp_query(request_der) {
             Ok(q) => q,
             Err(e) => {
                 tracing::info!(error = %e, "OCSP request refused as malformed");
-                return OcspFailure::MalformedRequest.to_der();
+                return self.failed(OcspFailure::MalformedRequest);
             }
         };
         match self.answer(query, fault).await {
             Ok(der) => der,
             Err(e) => {
                 tracing::warn!(error = %e, "OCSP answer failed");
-                OcspFailure::InternalError.to_der()
+                self.failed(OcspFailure::InternalError)
             }
         }
     }
@@ -88,6 +88,14 @@ impl Service {
                 },
             });
         }
+        let answers: Vec<&'static str> = statuses
+            .iter()
+            .map(|status| match status {
+                OcspCertStatus::Good => "good",
+                OcspCertStatus::Revoked { .. } => "revoked",
+                OcspCertStatus::Unknown => "unknown",
+            })
+            .collect();
         let now = self.parts.clock.now();
         let this_update = if fault == Some(OcspFault::Stale) {
             now - OCSP_VALIDITY * 2
@@ -102,11 +110,26 @@ impl Service {
             wrong_nonce: fault == Some(OcspFault::WrongNonce),
         };
         let ca = self.parts.ca.clone();
-        blocking(move || {
+        let der = blocking(move || {
             ca.ocsp_response(&query, &statuses, &answer)
                 .map_err(ServiceError::internal)
         })
-        .await
+        .await?;
+        for answer in answers {
+            self.parts.metrics.ocsp_answered(answer);
+        }
+        Ok(der)
+    }
+
+    /// An unsuccessful response, counted.
+    fn failed(&self, failure: OcspFailure) -> Vec<u8> {
+        self.parts.metrics.ocsp_answered(match failure {
+            OcspFailure::MalformedRequest => "malformedRequest",
+            OcspFailure::InternalError => "internalError",
+            OcspFailure::TryLater => "tryLater",
+            OcspFailure::Unauthorized => "unauthorized",
+        });
+        failure.to_der()
     }
 
     /// What the store says of a serial of this root: `None` when it never

@@ -61,7 +61,9 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
         | FaultKind::OcspWrongNonce => {
             // The responder itself answers differently: hand it the fault.
             let mut req = req;
-            req.extensions_mut().insert(ocsp_fault(kind));
+            if let Some(fault) = ocsp_fault(kind) {
+                req.extensions_mut().insert(fault);
+            }
             next.run(req).await
         }
         FaultKind::Route | FaultKind::ExpireUrlNow => {
@@ -80,16 +82,20 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
-/// The service's name for an OCSP fault kind.
-fn ocsp_fault(kind: FaultKind) -> OcspFault {
-    match kind {
+/// The service's name for an OCSP fault kind; `None` for the other kinds.
+fn ocsp_fault(kind: FaultKind) -> Option<OcspFault> {
+    Some(match kind {
         FaultKind::OcspTryLater => OcspFault::TryLater,
+        FaultKind::OcspInternalError => OcspFault::InternalError,
         FaultKind::OcspUnauthorized => OcspFault::Unauthorized,
         FaultKind::OcspStale => OcspFault::Stale,
         FaultKind::OcspWrongKey => OcspFault::WrongKey,
         FaultKind::OcspWrongNonce => OcspFault::WrongNonce,
-        _ => OcspFault::InternalError,
-    }
+        FaultKind::Route
+        | FaultKind::WrongRoot
+        | FaultKind::ExpireUrlNow
+        | FaultKind::CaMaintenance => return None,
+    })
 }
 
 fn retry_after(resp: &mut Response, secs: u64) {

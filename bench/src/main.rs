@@ -11,6 +11,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
+mod database;
+mod interrupt;
 mod limits;
 mod load;
 mod procfs;
@@ -19,6 +21,7 @@ mod server;
 
 use anyhow::{anyhow, bail};
 use clap::Parser;
+use database::Backend;
 use report::Figures;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -47,6 +50,14 @@ struct Args {
     /// Repeat the whole measurement this many times and report medians.
     #[arg(long, default_value_t = 1, value_name = "R")]
     runs: usize,
+    /// The store under the server: `sqlite` (a new file per server start),
+    /// `postgres` (a throwaway cluster this benchmark starts with the
+    /// repository's scripts/pg-throwaway, and stops), or
+    /// `postgres://USER@HOST:PORT/DB` (a running server on this machine whose
+    /// role may CREATE DATABASE). Every server start gets a new database; on
+    /// PostgreSQL the database server's CPU time counts in the CPU ratios.
+    #[arg(long, default_value = "sqlite", value_parser = database::parse_choice, value_name = "sqlite|postgres|postgres://…")]
+    db: database::Choice,
     /// The webra2-mock binary [default: the one next to this benchmark].
     #[arg(long, value_name = "PATH")]
     server: Option<PathBuf>,
@@ -115,13 +126,21 @@ fn run() -> anyhow::Result<()> {
         procfs::load_average()
     );
 
+    // Stops a cluster it started when dropped: at the end, and on any error.
+    let backend = Backend::open(&args.db)?;
+    let stop_backend = backend.stopper();
+    interrupt::on_signal(move || {
+        server::kill_all();
+        stop_backend();
+    });
+
     eprintln!("generating {} RSA-1024 client keys and CSRs", plan.keys);
     let csrs = Arc::new(client_csrs(plan.keys)?);
 
     let mut runs = Vec::new();
     for r in 1..=args.runs {
         eprintln!("--- run {r} of {}", args.runs);
-        let figures = run_once(&plan, cores, &csrs)?;
+        let figures = run_once(&plan, cores, &csrs, &backend)?;
         eprintln!("run {r}: {}", serde_json::to_string(&figures)?);
         runs.push(figures);
     }
@@ -169,8 +188,14 @@ fn client_csrs(n: usize) -> anyhow::Result<Vec<String>> {
 }
 
 /// One complete measurement.
-fn run_once(plan: &Plan, cores: usize, csrs: &Arc<Vec<String>>) -> anyhow::Result<Figures> {
+fn run_once(
+    plan: &Plan,
+    cores: usize,
+    csrs: &Arc<Vec<String>>,
+    backend: &Backend,
+) -> anyhow::Result<Figures> {
     let mut f = Figures {
+        db: backend.name().to_owned(),
         cores,
         cpu_model: procfs::cpu_model(),
         quick: plan.quick,
@@ -191,25 +216,24 @@ fn run_once(plan: &Plan, cores: usize, csrs: &Arc<Vec<String>>) -> anyhow::Resul
     f.auth_limit_per_sec = f.argon2_per_core_per_sec * cores as f64;
 
     eprintln!(
-        "start-up: {} fresh starts on new SQLite files",
-        plan.startups
+        "start-up: {} fresh starts, each on a new {} store",
+        plan.startups, f.db
     );
     let mut startups = Vec::new();
     for i in 0..plan.startups {
+        // Made before the clock starts; dropped after the server.
+        let store = backend.fresh(dir.path(), &format!("startup{i}"))?;
         let s = server::Server::start(
             &plan.server,
-            &dir.path().join(format!("startup{i}.db")),
+            &store.url,
             &dir.path().join(format!("startup{i}.log")),
         )?;
         startups.push(s.startup);
     }
     f.startup_ms = load::quantile_ms(&startups, 0.5);
 
-    let srv = server::Server::start(
-        &plan.server,
-        &dir.path().join("bench.db"),
-        &dir.path().join("bench.log"),
-    )?;
+    let store = backend.fresh(dir.path(), "bench")?;
+    let srv = server::Server::start(&plan.server, &store.url, &dir.path().join("bench.log"))?;
     let pid = srv.pid();
     // Idle means started and settled, before any request but the health check.
     std::thread::sleep(Duration::from_millis(300));
@@ -218,7 +242,7 @@ fn run_once(plan: &Plan, cores: usize, csrs: &Arc<Vec<String>>) -> anyhow::Resul
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(http_phases(plan, &mut f, &srv, csrs.clone()))?;
+    rt.block_on(http_phases(plan, &mut f, &srv, backend, csrs.clone()))?;
 
     f.rss_peak_mb = procfs::status_mib(pid, "VmHWM")?;
     f.rss_after_mb = procfs::status_mib(pid, "VmRSS")?;
@@ -244,6 +268,7 @@ fn run_once(plan: &Plan, cores: usize, csrs: &Arc<Vec<String>>) -> anyhow::Resul
     }
     f.e2e_ms = load::quantile_ms(&e2e, 0.5);
     drop(srv);
+    drop(store);
 
     eprintln!(
         "baseline: {} certificates with openssl x509 -req, one process each, {} at a time",
@@ -260,11 +285,13 @@ fn run_once(plan: &Plan, cores: usize, csrs: &Arc<Vec<String>>) -> anyhow::Resul
 }
 
 /// Preparation, authentication (timed), issuance at low load, issuance at
-/// saturating load (timed, with the server's CPU time).
+/// saturating load (timed, with the server's CPU time and the database
+/// server's, on PostgreSQL).
 async fn http_phases(
     plan: &Plan,
     f: &mut Figures,
     srv: &server::Server,
+    backend: &Backend,
     csrs: Arc<Vec<String>>,
 ) -> anyhow::Result<()> {
     let pid = srv.pid();
@@ -282,15 +309,18 @@ async fn http_phases(
         urls.len(),
         plan.concurrency
     );
-    let cpu0 = procfs::cpu_secs(pid)?;
+    let (cpu0, db0) = (procfs::cpu_secs(pid)?, backend.cpu_secs()?);
     let auth = load::authenticate(&http, urls.clone(), plan.concurrency).await;
     let auth_cpu = procfs::cpu_secs(pid)? - cpu0;
+    let auth_db = backend.cpu_secs()? - db0;
     report_errors("auth", &auth.first_errors);
     f.errors += auth.errors;
     f.auth_per_sec = auth.per_sec();
     f.auth_ratio = f.auth_per_sec / f.auth_limit_per_sec;
     f.server_cpu_per_auth_us = auth_cpu * 1e6 / auth.ok().max(1) as f64;
-    f.auth_cpu_ratio = (1e6 / f.server_cpu_per_auth_us) / f.argon2_per_core_per_sec;
+    f.db_cpu_per_auth_us = auth_db * 1e6 / auth.ok().max(1) as f64;
+    f.auth_cpu_ratio =
+        (1e6 / (f.server_cpu_per_auth_us + f.db_cpu_per_auth_us)) / f.argon2_per_core_per_sec;
     let ready: Vec<load::Ready> = urls
         .iter()
         .zip(auth.results)
@@ -316,16 +346,20 @@ async fn http_phases(
         high.len(),
         plan.concurrency
     );
-    let cpu0 = procfs::cpu_secs(pid)?;
+    let (cpu0, db0) = (procfs::cpu_secs(pid)?, backend.cpu_secs()?);
     let sat = load::issue(&http, Arc::new(high.to_vec()), csrs, plan.concurrency).await;
     let sat_cpu = procfs::cpu_secs(pid)? - cpu0;
+    let sat_db = backend.cpu_secs()? - db0;
     report_errors("issue (saturating)", &sat.first_errors);
     f.errors += sat.errors;
     f.issuances_per_sec = sat.per_sec();
     f.ratio = f.issuances_per_sec / f.crypto_limit_per_sec;
     f.server_cpu_per_issuance_us = sat_cpu * 1e6 / sat.ok().max(1) as f64;
+    f.db_cpu_per_issuance_us = sat_db * 1e6 / sat.ok().max(1) as f64;
     f.server_cpu_share = sat_cpu / sat.elapsed.as_secs_f64() / f.cores as f64;
-    f.cpu_ratio = (1e6 / f.server_cpu_per_issuance_us) / f.crypto_per_core_per_sec;
+    f.db_cpu_share = sat_db / sat.elapsed.as_secs_f64() / f.cores as f64;
+    f.cpu_ratio = (1e6 / (f.server_cpu_per_issuance_us + f.db_cpu_per_issuance_us))
+        / f.crypto_per_core_per_sec;
     f.p50_sat_ms = load::quantile_ms(&sat.latencies, 0.5);
     f.p99_sat_ms = load::quantile_ms(&sat.latencies, 0.99);
     f.issued = low.ok() + sat.ok();

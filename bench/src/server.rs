@@ -1,16 +1,32 @@
 //! The server under test: the real `webra2-mock` binary, started as CI would
-//! start it (a SQLite file store, every port 0), killed and reaped on drop.
+//! start it (on a new store, every port 0), killed and reaped on drop.
 
 use anyhow::{anyhow, bail, Context};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
+
+/// Every server started and not yet dropped, so that [`kill_all`] can end
+/// them when a signal ends the benchmark (which runs no destructors then).
+static RUNNING: Mutex<Vec<Weak<Mutex<Child>>>> = Mutex::new(Vec::new());
+
+/// Kills every server still running (for a signal handler).
+pub fn kill_all() {
+    let running = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(PoisonError::into_inner));
+    for child in running.iter().filter_map(Weak::upgrade) {
+        let mut child = child.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
 
 /// A running `webra2-mock serve`.
 pub struct Server {
-    child: Child,
+    child: Arc<Mutex<Child>>,
+    pid: u32,
     /// Held so the server never writes into a closed pipe.
     _stdout: BufReader<ChildStdout>,
     /// The public listener, `http://127.0.0.1:PORT`.
@@ -22,15 +38,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `bin` on a new SQLite file `db` (log lines go to `log`) and waits
-    /// for its ready line and its first healthy answer.
-    pub fn start(bin: &Path, db: &Path, log: &Path) -> anyhow::Result<Server> {
+    /// Starts `bin` on the store `db` (`--db`: a new SQLite file or PostgreSQL
+    /// database; log lines go to `log`) and waits for its ready line and its
+    /// first healthy answer.
+    pub fn start(bin: &Path, db: &str, log: &Path) -> anyhow::Result<Server> {
+        let log_path = log;
         let log = std::fs::File::create(log).with_context(|| log.display().to_string())?;
         let started = Instant::now();
         let mut child = Command::new(bin)
             .arg("serve")
             .arg("--db")
-            .arg(format!("sqlite://{}", db.display()))
+            .arg(db)
             .args(["--public-addr", "127.0.0.1:0"])
             .args(["--admin-addr", "127.0.0.1:0"])
             .args(["--confirm-addr", "127.0.0.1:0"])
@@ -45,8 +63,16 @@ impl Server {
             bail!("{}: no stdout", bin.display());
         };
         // From here on the guard owns the child: any error below kills it.
+        let pid = child.id();
+        let child = Arc::new(Mutex::new(child));
+        {
+            let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+            running.retain(|c| c.strong_count() > 0);
+            running.push(Arc::downgrade(&child));
+        }
         let mut server = Server {
             child,
+            pid,
             _stdout: BufReader::new(stdout),
             public_url: String::new(),
             admin_url: String::new(),
@@ -54,6 +80,21 @@ impl Server {
         };
         let mut line = String::new();
         server._stdout.read_line(&mut line)?;
+        if line.is_empty() {
+            let _ = server
+                .child
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .wait();
+            let tail = std::fs::read_to_string(log_path).unwrap_or_default();
+            let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+            bail!(
+                "{} ended without its ready line; the end of {}:\n{}",
+                bin.display(),
+                log_path.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
         let field = |name: &str| {
             line.split_whitespace()
                 .find_map(|w| w.strip_prefix(name))
@@ -78,14 +119,15 @@ impl Server {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

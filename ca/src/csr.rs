@@ -12,16 +12,17 @@
 //!   the key policy, not reported as a bad signature.
 //! - ECDSA on P-256 and P-384 with SHA-256 or SHA-384, in any pairing, through ring.
 //!
-//! Refused as [`CsrError::Malformed`] (`bad-csr`): RSA-PSS, ECDSA with SHA-1 or SHA-512,
-//! and any other signature algorithm. Refused as [`CsrError::KeyPolicy`]: key types
-//! other than RSA and ECDSA P-256/P-384 (they cannot be checked, let alone certified).
+//! Refused as [`CsrError::KeyPolicy`], first: key types other than RSA and ECDSA
+//! P-256/P-384 (DSA, Ed25519...: they cannot be checked, let alone certified), named,
+//! whatever they signed with. Refused as [`CsrError::Malformed`] (`bad-csr`): RSA-PSS,
+//! ECDSA with SHA-1 or SHA-512, and any other signature algorithm of an RSA or EC key.
 //!
-//! Input is PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`), DER, or the bare
-//! base64 that Internet Explorer's enrollment control hands to a page. What it carries
-//! must be exactly one request in DER: x509-parser reads BER and lets wrong tags, a
-//! broken OID and stray bytes through in the outer signature algorithm, which no
-//! signature covers, so the strict decoder of `x509-cert` checks the request first
-//! and refuses anything else as [`CsrError::Malformed`] (`not DER: ...`).
+//! The encodings and wrappers a request arrives in (PEM, base64, DER; CMC, CMS) are
+//! [`crate::request`]'s. What reaches [`parse_pkcs10_der`] must be exactly one
+//! request in DER: x509-parser reads BER and lets wrong tags, a broken OID and stray
+//! bytes through in the outer signature algorithm, which no signature covers, so the
+//! strict decoder of `x509-cert` checks the request first and refuses anything else
+//! as [`CsrError::Malformed`] (`not DER: ...`).
 //! Attributes and requested extensions are never looked at, so unknown ones do no harm.
 
 use crate::{CsrError, KeySpec};
@@ -136,11 +137,18 @@ fn signature_algorithm(oid: &str) -> Result<SigAlg, CsrError> {
     })
 }
 
-/// Parses a PEM or DER PKCS#10 request and verifies its signature.
+/// Parses a request as `POST /issue/{token}/csr` takes it (PEM, bare base64 or DER;
+/// plain PKCS#10, CMC `PKIData` or CMS `SignedData` around one) and verifies the
+/// PKCS#10's own signature: the inner request, without what wrapped it. See
+/// [`crate::parse_request`] for the wrapper and its signers.
 pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
-    let der = to_der(bytes)?;
-    check_der(&der)?;
-    let (rest, csr) = X509CertificationRequest::from_der(&der)
+    crate::request::parse_request(bytes).map(|r| r.request)
+}
+
+/// One PKCS#10 request in DER, checked strictly, with its own signature verified.
+pub(crate) fn parse_pkcs10_der(der: &[u8]) -> Result<CertRequest, CsrError> {
+    check_der(der)?;
+    let (rest, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| CsrError::Malformed(format!("cannot parse the request: {e}")))?;
     if !rest.is_empty() {
         return Err(CsrError::Malformed(format!(
@@ -150,20 +158,47 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
     }
     let info = &csr.certification_request_info;
     let spki = &info.subject_pki;
-    let sig_alg = signature_algorithm(&csr.signature_algorithm.algorithm.to_id_string())?;
-    let signature: &[u8] = &csr.signature_value.data;
-    let message = info.raw;
+    let (key, signature_hash) = verify_signature(
+        spki,
+        &csr.signature_algorithm.algorithm.to_id_string(),
+        None,
+        info.raw,
+        &csr.signature_value.data,
+    )?;
+    Ok(CertRequest {
+        spki_der: spki.raw.to_vec(),
+        key,
+        signature_hash,
+    })
+}
 
+/// Verifies `signature` over `message` by the key `spki`. The key's type is judged
+/// first, so a key no profile can take (DSA, Ed25519) is [`CsrError::KeyPolicy`]
+/// naming it, whatever it signed with. `sig_oid` is the signature algorithm; CMS
+/// may name only `rsaEncryption` there, with the hash in `digest`.
+pub(crate) fn verify_signature(
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+    sig_oid: &str,
+    digest: Option<SignatureHash>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(KeySpec, SignatureHash), CsrError> {
     let key_oid = spki.algorithm.algorithm.to_id_string();
-    let (key, signature_hash) = match key_oid.as_str() {
+    match key_oid.as_str() {
         OID_RSA_ENCRYPTION => {
-            let SigAlg::Rsa(hash) = sig_alg else {
-                return Err(CsrError::SignatureInvalid(
-                    "an RSA key with an ECDSA signature".into(),
-                ));
+            let hash = match (sig_oid, digest) {
+                (OID_RSA_ENCRYPTION, Some(hash)) => hash,
+                _ => match signature_algorithm(sig_oid)? {
+                    SigAlg::Rsa(hash) => hash,
+                    SigAlg::Ecdsa(_) => {
+                        return Err(CsrError::SignatureInvalid(
+                            "an RSA key with an ECDSA signature".into(),
+                        ))
+                    }
+                },
             };
             let bits = verify_rsa(spki, hash, message, signature)?;
-            (KeySpec::Rsa(bits), hash)
+            Ok((KeySpec::Rsa(bits), hash))
         }
         OID_EC_PUBLIC_KEY => {
             let curve = spki
@@ -182,26 +217,19 @@ pub fn parse_csr(bytes: &[u8]) -> Result<CertRequest, CsrError> {
                     )))
                 }
             };
-            let SigAlg::Ecdsa(hash) = sig_alg else {
+            let SigAlg::Ecdsa(hash) = signature_algorithm(sig_oid)? else {
                 return Err(CsrError::SignatureInvalid(
                     "an ECDSA key with an RSA signature".into(),
                 ));
             };
             verify_ecdsa(key, hash, &spki.subject_public_key.data, message, signature)?;
-            (key, hash)
+            Ok((key, hash))
         }
-        other => {
-            return Err(CsrError::KeyPolicy(format!(
-                "{} keys are not supported: only RSA and ECDSA P-256/P-384",
-                key_algorithm_name(other)
-            )))
-        }
-    };
-    Ok(CertRequest {
-        spki_der: spki.raw.to_vec(),
-        key,
-        signature_hash,
-    })
+        other => Err(CsrError::KeyPolicy(format!(
+            "{} key: not accepted (only RSA and ECDSA P-256/P-384 keys can be certified)",
+            key_algorithm_name(other)
+        ))),
+    }
 }
 
 /// Refuses anything but exactly one DER request (canonical lengths, the right tags,
@@ -260,7 +288,7 @@ fn verify_rsa(
 /// a value positive; ring wants none).
 fn strip_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    &bytes[first..]
+    bytes.get(first..).unwrap_or_default()
 }
 
 /// The size in bits of a big-endian modulus without leading zeros.
@@ -353,49 +381,6 @@ fn verify_ecdsa(
     UnparsedPublicKey::new(alg, point)
         .verify(message, signature)
         .map_err(|_| CsrError::SignatureInvalid(format!("{key} with {hash}")))
-}
-
-/// PEM, bare base64 or DER to DER.
-fn to_der(bytes: &[u8]) -> Result<Vec<u8>, CsrError> {
-    let text = std::str::from_utf8(bytes).ok().map(str::trim);
-    match text {
-        _ if bytes.is_empty() => Err(CsrError::Malformed("the request is empty".into())),
-        Some("") => Err(CsrError::Malformed("the request is empty".into())),
-        Some(t) if t.contains("-----BEGIN") => from_pem(t),
-        Some(t) if looks_like_base64(t) => {
-            // Internet Explorer's enrollment control returns the request as bare base64.
-            let wrapped = format!(
-                "-----BEGIN CERTIFICATE REQUEST-----\n{t}\n-----END CERTIFICATE REQUEST-----\n"
-            );
-            from_pem(&wrapped)
-        }
-        _ if bytes.first() == Some(&0x30) => Ok(bytes.to_vec()),
-        _ => Err(CsrError::Malformed("neither PEM nor DER".into())),
-    }
-}
-
-fn looks_like_base64(text: &str) -> bool {
-    text.len() >= 16
-        && text.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ' | b'\t')
-        })
-}
-
-fn from_pem(text: &str) -> Result<Vec<u8>, CsrError> {
-    let blocks = pem::parse_many(text).map_err(|e| CsrError::Malformed(format!("bad PEM: {e}")))?;
-    let [block] = blocks.as_slice() else {
-        return Err(CsrError::Malformed(format!(
-            "{} PEM blocks where one request was expected",
-            blocks.len()
-        )));
-    };
-    match block.tag() {
-        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(block.contents().to_vec()),
-        other => Err(CsrError::Malformed(format!(
-            "a PEM {other:?}, not a CERTIFICATE REQUEST"
-        ))),
-    }
 }
 
 #[cfg(test)]

@@ -241,7 +241,7 @@ impl Ca {
                 let serial = ours.then(|| {
                     let raw = id.serial_number.as_bytes();
                     let first = raw.iter().position(|&b| b != 0).unwrap_or(raw.len());
-                    webra2_wire::serial_hex(&raw[first..])
+                    webra2_wire::serial_hex(raw.get(first..).unwrap_or_default())
                 });
                 OcspItem {
                     cert_id: id,

@@ -2,8 +2,15 @@
 //! control, and the PIN-encrypted file that carries it with its certificate and
 //! the root.
 //!
-//! The file is PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with an HMAC-SHA256 MAC,
-//! so OpenSSL 3 reads it without `-legacy`. Neither the key nor the PIN is kept.
+//! Two forms ([`Pkcs12Compat`]):
+//! - `modern` (p12-keystore): PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with an
+//!   HMAC-SHA256 MAC, so OpenSSL 3 reads it without `-legacy`;
+//! - `legacy` (the `p12` crate): the key bag under pbeWithSHAAnd3-KeyTripleDES-CBC,
+//!   the certificates under pbeWithSHAAnd40BitRC2-CBC, a SHA-1 MAC (2048 rounds):
+//!   what `openssl pkcs12 -export -legacy` writes, and what Windows Server 2016
+//!   and older and the macOS Keychain open. OpenSSL 3 reads it only with `-legacy`.
+//!
+//! Neither the key nor the PIN is kept.
 
 use crate::{CaError, KeySpec};
 use p12_keystore::{
@@ -12,6 +19,7 @@ use p12_keystore::{
 };
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use sha1::{Digest, Sha1};
+use webra2_wire::Pkcs12Compat;
 
 /// PBKDF2 rounds for both the encryption and the MAC key (OpenSSL 3's default is 2048).
 const PBKDF2_ITERATIONS: u32 = 10_000;
@@ -103,6 +111,51 @@ impl GeneratedKey {
     /// A PKCS#12 file with this key, the certificate `leaf_der` and the chain
     /// `chain_der` (the root), encrypted and authenticated with `pin`.
     pub fn pkcs12(
+        &self,
+        friendly_name: &str,
+        leaf_der: &[u8],
+        chain_der: &[&[u8]],
+        pin: &str,
+    ) -> Result<Vec<u8>, CaError> {
+        self.pkcs12_as(
+            Pkcs12Compat::Modern,
+            friendly_name,
+            leaf_der,
+            chain_der,
+            pin,
+        )
+    }
+
+    /// [`GeneratedKey::pkcs12`] in the form `compat`.
+    pub fn pkcs12_as(
+        &self,
+        compat: Pkcs12Compat,
+        friendly_name: &str,
+        leaf_der: &[u8],
+        chain_der: &[&[u8]],
+        pin: &str,
+    ) -> Result<Vec<u8>, CaError> {
+        match compat {
+            Pkcs12Compat::Legacy => self.pkcs12_legacy(friendly_name, leaf_der, chain_der, pin),
+            Pkcs12Compat::Modern => self.pkcs12_modern(friendly_name, leaf_der, chain_der, pin),
+        }
+    }
+
+    /// The legacy form, through the `p12` crate (which pairs key and
+    /// certificate by localKeyId, the certificate's SHA-1, as openssl does).
+    fn pkcs12_legacy(
+        &self,
+        friendly_name: &str,
+        leaf_der: &[u8],
+        chain_der: &[&[u8]],
+        pin: &str,
+    ) -> Result<Vec<u8>, CaError> {
+        p12::PFX::new_with_cas(leaf_der, &self.pkcs8_der, chain_der, pin, friendly_name)
+            .map(|pfx| pfx.to_der())
+            .ok_or_else(|| CaError::Issue("PKCS#12 (legacy): no random salt".into()))
+    }
+
+    fn pkcs12_modern(
         &self,
         friendly_name: &str,
         leaf_der: &[u8],
@@ -205,6 +258,30 @@ mod tests {
         ])
         .unwrap_or_else(|| panic!("openssl ran before"));
         assert!(!wrong.status.success());
+    }
+
+    #[test]
+    fn the_legacy_file_holds_the_same_key_and_certificates_under_the_pin() {
+        let key = GeneratedKey::generate(KeySpec::Rsa(1024)).unwrap_or_else(|e| panic!("{e}"));
+        let (ca, leaf) = issued(&key, "webra2");
+        let der = key
+            .pkcs12_as(
+                Pkcs12Compat::Legacy,
+                "U0001",
+                &leaf,
+                &[ca.root().cert_der()],
+                "Pin1",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pfx = p12::PFX::parse(&der).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(pfx.verify_mac("Pin1"));
+        assert!(!pfx.verify_mac("pin1"), "the PIN is case-sensitive");
+        let keys = pfx.key_bags("Pin1").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(keys, vec![key.pkcs8_der.clone()]);
+        let certs = pfx
+            .cert_x509_bags("Pin1")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(certs, vec![leaf.clone(), ca.root().cert_der().to_vec()]);
     }
 
     #[test]

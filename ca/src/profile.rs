@@ -35,6 +35,16 @@
 //! [ocsp]                       # optional: the OCSP responder
 //! signer = "delegated"         # a delegated responder certificate the root issues at
 //!                              # start-up (default), or "root": the root signs itself
+//! compat = "modern"            # the file's default form: "modern" (PBES2/AES-256, SHA-256 MAC)
+//!                              # or "legacy" (3DES keys, RC2-40 certificates, SHA-1 MAC)
+//!
+//! [pin]                        # the manual's PIN rule: half-width alphanumerics, case-sensitive;
+//! min_chars = 1                # the manual sets no length, so these are bounds against abuse
+//! max_chars = 1024             # (defaults 4 and 128)
+//!
+//! [renewal]
+//! signed_by_current = false    # a renewal's request must come in a SignedData signed by the
+//!                              # key of the certificate being renewed
 //! ```
 //!
 //! Built in: `webra2` (the real service, above) and `modern` (Software Key Storage
@@ -46,9 +56,13 @@ use crate::{add_calendar_years, CaError, CertRequest, CsrError, KeySpec, Signatu
 use serde::Deserialize;
 use std::fmt;
 use time::OffsetDateTime;
+use webra2_wire::{PinRule, Pkcs12Compat};
 
 const WEBRA2_TOML: &str = include_str!("../../fixtures/profiles/webra2.toml");
 const MODERN_TOML: &str = include_str!("../../fixtures/profiles/modern.toml");
+
+/// The most a profile may let a PIN be: generous, but a bound against abuse.
+const PIN_MAX_BOUND: usize = 4096;
 
 /// The RSA sizes [`Profile::accepted_keys`] names.
 const RSA_SIZES: [u32; 4] = [1024, 2048, 3072, 4096];
@@ -95,6 +109,12 @@ pub struct Profile {
     pub aia_ca_issuers: bool,
     /// Who signs OCSP responses.
     pub ocsp_signer: OcspSigner,
+    /// The PKCS#12 form written when a request names none.
+    pub pkcs12_compat: Pkcs12Compat,
+    /// The PIN rule (lengths from `[pin]`).
+    pub pin_rule: PinRule,
+    /// Whether a renewal's request must be signed by the certificate being renewed.
+    pub renewal_signed_by_current: bool,
     subject_template: String,
     template: Template,
 }
@@ -115,6 +135,10 @@ struct ProfileToml {
     aia: AiaToml,
     #[serde(default)]
     ocsp: OcspToml,
+    #[serde(default)]
+    pin: Option<PinToml>,
+    #[serde(default)]
+    renewal: Option<RenewalToml>,
 }
 
 /// Who signs OCSP responses.
@@ -161,6 +185,20 @@ struct OcspToml {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct PinToml {
+    min_chars: usize,
+    max_chars: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewalToml {
+    #[serde(default)]
+    signed_by_current: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SiteToml {
     csp: String,
     key_length: u32,
@@ -201,6 +239,8 @@ impl Default for SubjectToml {
 #[serde(deny_unknown_fields)]
 struct Pkcs12Toml {
     key: String,
+    #[serde(default)]
+    compat: Option<String>,
 }
 
 impl Profile {
@@ -238,7 +278,8 @@ impl Profile {
 
     /// Parses a profile's TOML.
     pub fn from_toml(text: &str) -> Result<Profile, CaError> {
-        let raw: ProfileToml = toml::from_str(text).map_err(|e| CaError::Profile(e.to_string()))?;
+        let raw: ProfileToml =
+            toml::from_str(text).map_err(|e| CaError::Profile(toml_error_line(&e, text)))?;
         let bad = |msg: String| CaError::Profile(msg);
 
         let (rsa_min_bits, rsa_max_bits) = match (raw.keys.rsa_min_bits, raw.keys.rsa_max_bits) {
@@ -293,6 +334,28 @@ impl Profile {
             )));
         }
 
+        let pkcs12_compat = match raw.pkcs12.compat.as_deref() {
+            None => Pkcs12Compat::Modern,
+            Some(c) => c.parse().map_err(|e: String| bad(format!("pkcs12: {e}")))?,
+        };
+        let pin_rule = match raw.pin {
+            None => PinRule::default(),
+            Some(PinToml {
+                min_chars,
+                max_chars,
+            }) => {
+                if min_chars == 0 || min_chars > max_chars || max_chars > PIN_MAX_BOUND {
+                    return Err(bad(format!(
+                        "pin: min_chars {min_chars} and max_chars {max_chars} must satisfy 1 <= min_chars <= max_chars <= {PIN_MAX_BOUND}"
+                    )));
+                }
+                PinRule {
+                    min_chars,
+                    max_chars,
+                }
+            }
+        };
+
         Ok(Profile {
             name: raw.name,
             site_csp: raw.site.csp,
@@ -308,6 +371,9 @@ impl Profile {
             aia_ocsp: raw.aia.ocsp,
             aia_ca_issuers: raw.aia.ca_issuers,
             ocsp_signer: raw.ocsp.signer,
+            pkcs12_compat,
+            pin_rule,
+            renewal_signed_by_current: raw.renewal.is_some_and(|r| r.signed_by_current),
             subject_template: raw.subject.template,
             template,
         })
@@ -401,7 +467,8 @@ impl Profile {
         dn::to_rcgen(&attrs).map_err(|e| CaError::Issue(format!("subject: {e}")))
     }
 
-    fn accepted_keys_text(&self) -> String {
+    /// Every key the profile accepts, as a person names them (`RSA-1024 only`).
+    pub fn accepted_keys_text(&self) -> String {
         let mut parts = Vec::new();
         if let (Some(min), Some(max)) = (self.rsa_min_bits, self.rsa_max_bits) {
             parts.push(if min == max {
@@ -411,9 +478,9 @@ impl Profile {
             });
         }
         parts.extend(self.ecdsa_curves.iter().map(|c| key_name(*c)));
-        match parts.len() {
-            0 => "no keys".into(),
-            1 => format!("{} only", parts[0]),
+        match parts.as_slice() {
+            [] => "no keys".into(),
+            [one] => format!("{one} only"),
             _ => join_or(&parts),
         }
     }
@@ -434,6 +501,21 @@ fn join_or(items: &[String]) -> String {
         [] => "nothing".into(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// A TOML error in one line, `line L, column C: what`, for a message that
+/// names the file before it (toml's own `Display` is a five-line snippet).
+pub fn toml_error_line(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
     }
 }
 
@@ -515,6 +597,18 @@ mod tests {
     #[test]
     fn unknown_names_are_not_builtin() {
         assert!(Profile::builtin("webra3").is_none());
+    }
+
+    #[test]
+    fn a_toml_error_is_one_line_with_its_place() {
+        let text = "name = \"p\"\nkey = [\n";
+        let err = Profile::from_toml(text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("line 2, column 8: "), "{err}");
+        assert!(err.contains("unclosed array"), "{err}");
     }
 
     #[test]

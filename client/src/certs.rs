@@ -88,12 +88,7 @@ pub(crate) fn show(at: OffsetDateTime) -> String {
 
 /// A date as the Windows certificate dialog shows it (`2027/11/25`).
 pub(crate) fn slash_date(date: Date) -> String {
-    format!(
-        "{:04}/{:02}/{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    webra2_wire::slash_date(date)
 }
 
 /// The format the client certificate is downloaded in (`?format=`).

@@ -42,6 +42,9 @@ pub struct E2eOptions {
     pub checks: Checks,
     /// For a renewal: ask the service to revoke the renewed certificate on issuance.
     pub revoke_previous: bool,
+    /// For a renewal: sign the request with the certificate being renewed (from
+    /// the store, its key opened with the PIN), as Windows renews.
+    pub sign_with_current: bool,
 }
 
 impl E2eOptions {
@@ -59,6 +62,7 @@ impl E2eOptions {
             mail_sent_at: None,
             checks: Checks::default(),
             revoke_previous: false,
+            sign_with_current: false,
         }
     }
 }
@@ -130,7 +134,10 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         Kind::Renew => renewed_serial(&mail.body),
     };
 
+    let sign_with_current =
+        (opts.sign_with_current && previous_serial.is_some()).then(|| pin.clone());
     let issue = IssueOptions {
+        sign_with_current,
         url: mail.one_time_url.clone(),
         auth_password,
         pin,
@@ -341,8 +348,8 @@ mod tests {
 
     #[test]
     fn the_renewed_serial_is_read_from_the_mail_line_that_names_it() {
-        let body = "U0001 様\n\nユーザID: U0001\n更新対象の証明書シリアル番号: 0a1b2C3D\nURL: http://x/issue/t\n";
+        let body = "U0001 様\n\nユーザーID: U0001\n更新対象の証明書シリアル番号: 0a1b2C3D\nURL: http://x/issue/t\n";
         assert_eq!(renewed_serial(body).as_deref(), Some("0A1B2C3D"));
-        assert_eq!(renewed_serial("ユーザID: U0001\nURL: http://x\n"), None);
+        assert_eq!(renewed_serial("ユーザーID: U0001\nURL: http://x\n"), None);
     }
 }

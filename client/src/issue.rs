@@ -3,6 +3,7 @@
 use crate::certs::{self, CertFormat, CertInfo};
 use crate::http::{self, CERT_LIMIT, JSON_LIMIT};
 use crate::report::{Progress, Recorder, Report};
+use crate::wrap::{wrap_request, RequestForm, WrapSigner};
 use crate::{store, tls, ClientError, ClientKey};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
@@ -10,8 +11,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 use time::OffsetDateTime;
 use webra2_wire::{
-    paths, AuthRequest, AuthResponse, Confirmation, Issued, KeySpec, Kind, Pkcs12Request, SiteInfo,
-    HEADER_CONFIRM_URL, HEADER_SERIAL, SITE_TITLE_NEW, SITE_TITLE_RENEW,
+    paths, AuthRequest, AuthResponse, Confirmation, Issued, KeySpec, Kind, Pkcs12Compat,
+    Pkcs12Request, SiteInfo, HEADER_CONFIRM_URL, HEADER_SERIAL, SITE_TITLE_NEW, SITE_TITLE_RENEW,
 };
 
 /// The issuer every certificate of the service must name.
@@ -44,6 +45,11 @@ pub struct Checks {
     /// After the download, ask the certificate's OCSP responder: it must say
     /// `good` (`e2e` always does).
     pub ocsp: bool,
+    /// The shape the request is sent in (plain PKCS#10, PKCS#7 or CMC), as
+    /// Windows' `CR_IN_PKCS10`, `CR_IN_PKCS7`, `CR_IN_CMC`.
+    pub request_form: RequestForm,
+    /// On the PKCS#12 path: the form of the file to ask for; `None` takes the profile's.
+    pub pkcs12_compat: Option<Pkcs12Compat>,
 }
 
 impl Default for Checks {
@@ -59,6 +65,8 @@ impl Default for Checks {
             site_ca: None,
             require_path: false,
             ocsp: false,
+            request_form: RequestForm::Pkcs10,
+            pkcs12_compat: None,
         }
     }
 }
@@ -85,6 +93,9 @@ pub struct IssueOptions {
     pub expect_kind: Option<Kind>,
     /// The serial of the certificate this issuance replaces (a renewal's, from its mail).
     pub previous_serial: Option<String>,
+    /// Sign the request with the stored certificate `previous_serial` and its key
+    /// (a CMS SignedData, as Windows renews): the key is opened with this PIN.
+    pub sign_with_current: Option<String>,
 }
 
 impl IssueOptions {
@@ -105,6 +116,7 @@ impl IssueOptions {
             checks: Checks::default(),
             expect_kind: None,
             previous_serial: None,
+            sign_with_current: None,
         }
     }
 }
@@ -120,6 +132,7 @@ impl std::fmt::Debug for IssueOptions {
             .field("checks", &self.checks)
             .field("expect_kind", &self.expect_kind)
             .field("previous_serial", &self.previous_serial)
+            .field("sign_with_current", &self.sign_with_current.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -178,6 +191,11 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     let Some(auth) = step_auth(opts, rec, &client, &site).await else {
         return;
     };
+    // The site's PIN rule, in the site's words, before a key is made.
+    if let Some(Err(words)) = auth.pin_rule.map(|rule| rule.check(&opts.pin)) {
+        rec.fail("2", "鍵生成", words);
+        return;
+    }
     let requested = if opts.checks.pkcs12 {
         step_pkcs12(opts, rec, &client, &site, &auth).await
     } else {
@@ -253,6 +271,7 @@ async fn step_pkcs12(
     let url = site.route(paths::ISSUE_PKCS12);
     let request = Pkcs12Request {
         pin: opts.pin.clone(),
+        compat: opts.checks.pkcs12_compat,
     };
     let result = http::send(
         rec.progress(),
@@ -552,6 +571,13 @@ async fn step_key_and_csr(
             return None;
         }
     };
+    let body = match request_body(opts, &key, &csr) {
+        Ok(body) => body,
+        Err(e) => {
+            rec.fail("2-1", "証明書要求", e.to_string());
+            return None;
+        }
+    };
     let url = site.route(paths::ISSUE_CSR);
     let result = http::send(
         rec.progress(),
@@ -562,7 +588,7 @@ async fn step_key_and_csr(
                 .bearer_auth(&auth.session)
                 .header(CONTENT_TYPE, "application/x-pem-file")
                 .header(ACCEPT, "application/json")
-                .body(csr.clone())
+                .body(body.clone())
         },
         &[201],
         JSON_LIMIT,
@@ -597,6 +623,52 @@ async fn step_key_and_csr(
         issued_at,
         issued_at_source,
     })
+}
+
+/// The body of `POST /csr`: the PKCS#10 as it is, or wrapped as the options
+/// say (PEM `NEW CERTIFICATE REQUEST`, as Windows labels every shape). With
+/// `sign_with_current`, a CMS SignedData signed by the stored certificate
+/// being renewed, with the key opened by that PIN.
+fn request_body(
+    opts: &IssueOptions,
+    key: &ClientKey,
+    csr_pem: &str,
+) -> Result<String, ClientError> {
+    let form = opts.checks.request_form;
+    if form == RequestForm::Pkcs10 && opts.sign_with_current.is_none() {
+        return Ok(csr_pem.to_owned());
+    }
+    let csr_der = pem::parse(csr_pem)
+        .map_err(|e| ClientError::Csr(format!("request PEM: {e}")))?
+        .into_contents();
+    let wrapped = match &opts.sign_with_current {
+        None => wrap_request(&csr_der, form, &WrapSigner::RequestKey(key))?,
+        Some(pin) => {
+            let serial = opts.previous_serial.as_deref().ok_or_else(|| {
+                ClientError::Step(
+                    "signing with the current certificate needs its serial (--renews-serial)"
+                        .to_owned(),
+                )
+            })?;
+            let cert_pem = store::read(&store::cert_path(&opts.store_dir, serial))?;
+            let cert_der = pem::parse(&cert_pem)
+                .map_err(|e| ClientError::Step(format!("stored certificate {serial}: {e}")))?
+                .into_contents();
+            let key_pem = store::read(&store::key_path(&opts.store_dir, serial))?;
+            let current = ClientKey::decrypt_pem(&String::from_utf8_lossy(&key_pem), pin)?;
+            let form = if form == RequestForm::Pkcs10 {
+                RequestForm::Pkcs7
+            } else {
+                form
+            };
+            let signer = WrapSigner::Certificate {
+                key: &current,
+                cert_der: &cert_der,
+            };
+            wrap_request(&csr_der, form, &signer)?
+        }
+    };
+    Ok(webra2_wire::pem_encode("NEW CERTIFICATE REQUEST", &wrapped))
 }
 
 /// Why the path cannot be checked when the root is not installed (appendix B).
@@ -1168,6 +1240,8 @@ mod tests {
             key_length,
             accepted_keys: accepted.iter().map(|s| (*s).to_owned()).collect(),
             session_expires_at: None,
+            pin_rule: None,
+            pkcs12_compat: None,
         }
     }
 

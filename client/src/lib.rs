@@ -24,6 +24,7 @@ mod status;
 mod store;
 pub mod tls;
 mod transcript;
+mod wrap;
 
 pub use certs::{
     fixture_root_sha1, jst_date, normalize_sha1, parse_http_date, parse_mail_sent_at,
@@ -39,3 +40,4 @@ pub use report::{NoProgress, Progress, Recording, Report, Status, Step, Terminal
 pub use status::{status, SourceAnswer, StatusOptions, StatusReport, Verdict};
 pub use transcript::Exchange;
 pub use webra2_wire::{KeySpec, Kind};
+pub use wrap::{pki_data, wrap_request, RequestForm, WrapSigner};

@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use webra2_client::{
     e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, Checks, E2eOptions, IssueOptions,
     KeySpec, Kind, NoProgress, PathStatus, Progress, Recording, ReissueOptions, Report,
-    StatusOptions, TerminalProgress,
+    RequestForm, StatusOptions, TerminalProgress,
 };
+use webra2_wire::Pkcs12Compat;
 
 /// The user's side of the webra2 issuance manual, as a test harness.
 #[derive(Debug, Parser)]
@@ -108,6 +109,17 @@ struct CheckArgs {
     /// `e2e` always does.
     #[arg(long)]
     ocsp: bool,
+    /// The shape of the request sent in Step 2, as Windows' certificate enrollment
+    /// makes them: pkcs10 (plain), pkcs7 (a CMS SignedData around it, signed with
+    /// the new key) or cmc (a CMC PKIData around it, in a SignedData), each as PEM
+    /// `NEW CERTIFICATE REQUEST`.
+    #[arg(long, value_name = "FORM", default_value = "pkcs10", value_parser = parse_request_form)]
+    request_form: RequestForm,
+    /// With --pkcs12: the form of the file. modern (PBES2, AES-256, SHA-256 MAC) or
+    /// legacy (3DES key, RC2-40 certificates, SHA-1 MAC: for Windows Server 2016 and
+    /// older and the macOS Keychain, 「古い Windows / macOS 用」). Default: the profile's.
+    #[arg(long, value_name = "FORM", value_parser = parse_pkcs12_compat, requires = "pkcs12")]
+    pkcs12_compat: Option<Pkcs12Compat>,
 }
 
 impl CheckArgs {
@@ -123,6 +135,8 @@ impl CheckArgs {
             site_ca: self.site_ca,
             require_path: self.require_path,
             ocsp: self.ocsp,
+            request_form: self.request_form,
+            pkcs12_compat: self.pkcs12_compat,
         }
     }
 }
@@ -156,6 +170,14 @@ struct RenewArgs {
     /// (shown in the report next to the new serial).
     #[arg(long, value_name = "SERIAL")]
     renews_serial: Option<String>,
+    /// Sign the request with the certificate being renewed (--renews-serial, from the
+    /// store) and its key, in a CMS SignedData (or CMC with --request-form cmc), as
+    /// Windows renews. Needed where the profile sets `[renewal] signed_by_current`.
+    #[arg(long, requires = "renews_serial")]
+    sign_with_current: bool,
+    /// The PIN of the stored key being renewed (default: --pin).
+    #[arg(long, env = "WEBRA2_CURRENT_PIN", hide_env_values = true)]
+    current_pin: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +226,10 @@ struct E2eArgs {
     /// For --kind renew: revoke the renewed certificate (reason superseded) on issuance.
     #[arg(long)]
     revoke_previous: bool,
+    /// For --kind renew: sign the request with the certificate being renewed (from the
+    /// store, its key opened with --pin) in a CMS SignedData, as Windows renews.
+    #[arg(long)]
+    sign_with_current: bool,
     #[command(flatten)]
     check: CheckArgs,
 }
@@ -236,6 +262,14 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| format!("unknown kind {s:?} (new, renew)"))
 }
 
+fn parse_request_form(s: &str) -> Result<RequestForm, String> {
+    s.parse()
+}
+
+fn parse_pkcs12_compat(s: &str) -> Result<Pkcs12Compat, String> {
+    s.parse()
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -263,6 +297,9 @@ fn run() -> anyhow::Result<ExitCode> {
             let mut opts = issue_options(args.issue);
             opts.expect_kind = Some(Kind::Renew);
             opts.previous_serial = args.renews_serial;
+            if args.sign_with_current {
+                opts.sign_with_current = Some(args.current_pin.unwrap_or_else(|| opts.pin.clone()));
+            }
             out.drive(&runtime, |p| Box::pin(async move { issue(&opts, p).await }))
         }
         Command::E2e(args) => {
@@ -339,6 +376,7 @@ fn e2e_options(args: E2eArgs) -> E2eOptions {
     opts.store_dir = args.store;
     opts.kind = args.kind;
     opts.revoke_previous = args.revoke_previous;
+    opts.sign_with_current = args.sign_with_current;
     opts.mail_sent_at = args.check.mail_sent_at;
     opts.checks = args.check.checks();
     opts

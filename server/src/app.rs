@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::config::{RootSource, Settings};
+use crate::listener::{self, Limits};
 use crate::service::{Parts, Policy, Service};
 use crate::state::{AppState, SharedState};
 use crate::{confirm, http, store};
@@ -43,6 +44,23 @@ async fn load_root(source: &RootSource) -> anyhow::Result<Root> {
             })
         }
     }
+}
+
+/// With `--root ephemeral` on a store several replicas share: the root the
+/// first replica stored, so that one address never serves two roots. This
+/// replica's own new root is kept only if it is the first.
+async fn shared_root(store: &dyn store::Store, generated: Root) -> anyhow::Result<Root> {
+    let (cert_pem, key_pem) = store
+        .adopt_root(&generated.cert_pem(), &generated.key_pem())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot store or read the deployment's root: {e}"))?;
+    if cert_pem == generated.cert_pem() {
+        tracing::info!("ephemeral root generated and stored for the deployment");
+        return Ok(generated);
+    }
+    tracing::info!("ephemeral root of the deployment taken from the store");
+    Root::from_pem(&cert_pem, &key_pem)
+        .map_err(|e| anyhow::anyhow!("the deployment's stored root does not load: {e}"))
 }
 
 /// The URL a listener is reached at: its bound IP, or `localhost` when bound to any.
@@ -89,7 +107,7 @@ impl Application {
         });
 
         let profile = Profile::load(&settings.profile)?;
-        let root = load_root(&settings.root).await?;
+        let mut root = load_root(&settings.root).await?;
         let faults = crate::faults::Faults::from_set(&settings.faults)
             .map_err(|e| anyhow::anyhow!("--faults (WEBRA2_FAULTS): {e}"))?;
         let mailer = match &settings.smtp_url {
@@ -99,6 +117,16 @@ impl Application {
             )?)),
             None => None,
         };
+        // Last: every other setting was checked before the store is created or migrated.
+        let store = store::open(&settings.db).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the store {}: {e}",
+                store::redacted(&settings.db)
+            )
+        })?;
+        if store.is_shared() && settings.root == RootSource::Ephemeral {
+            root = shared_root(&*store, root).await?;
+        }
         // The OCSP responder's certificate is issued now, by the root.
         let ca = Arc::new(
             Ca::new(root, profile, format!("{public_url}{}", paths::CRL))
@@ -109,10 +137,6 @@ impl Application {
                 .with_ocsp_responder(clock.now())?,
         );
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
-        // Last: every other setting was checked before the store is created or migrated.
-        let store = store::open(&settings.db)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", settings.db))?;
 
         let service = Service::new(Parts {
             store,
@@ -129,6 +153,10 @@ impl Application {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             mailer,
         });
+        service
+            .join_deployment()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the deployment's clock and faults: {e}"))?;
         let state = AppState::new(SharedState {
             service,
             settings: Arc::new(settings),
@@ -195,7 +223,7 @@ impl Application {
             ca.profile().name,
             self.state.settings.root.name(),
             root.sha1_fingerprint(),
-            self.state.settings.db,
+            store::redacted(&self.state.settings.db),
         )
     }
 
@@ -208,21 +236,35 @@ impl Application {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let public = axum::serve(self.public, http::public_router(self.state.clone()))
-            .with_graceful_shutdown(stopped(rx.clone()));
-        let admin = axum::serve(self.admin, http::admin_router(self.state.clone()))
-            .with_graceful_shutdown(stopped(rx.clone()));
+        let limits = self.state.settings.limits();
+        let public = listener::serve_http(
+            self.public,
+            http::public_router(self.state.clone()),
+            http::full_router(),
+            limits,
+            "public",
+            stopped(rx.clone()),
+        );
+        let admin = listener::serve_http(
+            self.admin,
+            http::admin_router(self.state.clone()),
+            http::full_router(),
+            Limits::admin(limits),
+            "admin",
+            stopped(rx.clone()),
+        );
         let confirm = confirm::serve(
             self.confirm,
             self.tls,
             http::confirm_router(self.state.clone()),
+            limits,
             stopped(rx),
         );
         tokio::spawn(async move {
             shutdown.await;
             let _ = tx.send(true);
         });
-        let (p, a, c) = tokio::join!(async { public.await }, async { admin.await }, confirm);
+        let (p, a, c) = tokio::join!(public, admin, confirm);
         p?;
         a?;
         c?;

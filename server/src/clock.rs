@@ -13,6 +13,28 @@ enum Mode {
     Offset(Duration),
 }
 
+/// How a clock is set, as JSON: `{"mode":"real"}`,
+/// `{"mode":"fixed","unix":…,"nanos":…}` or `{"mode":"offset","ms":…}` (this
+/// far from real time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum ClockSetting {
+    /// Real time.
+    Real,
+    /// Stands still at this instant (Unix seconds and nanoseconds).
+    Fixed {
+        /// Unix seconds.
+        unix: i64,
+        /// Nanoseconds past them.
+        nanos: u32,
+    },
+    /// Runs on, this many milliseconds from real time.
+    Offset {
+        /// Milliseconds from real time.
+        ms: i64,
+    },
+}
+
 /// A cheaply clonable handle on the service clock.
 #[derive(Debug, Clone)]
 pub struct Clock {
@@ -66,6 +88,36 @@ impl Clock {
         *self.mode.write().unwrap_or_else(|e| e.into_inner()) = Mode::Real;
     }
 
+    /// How the clock is set, as a value that can be stored and applied
+    /// elsewhere: how several replicas share one clock.
+    pub fn setting(&self) -> ClockSetting {
+        match *self.mode.read().unwrap_or_else(|e| e.into_inner()) {
+            Mode::Real => ClockSetting::Real,
+            Mode::Fixed(at) => ClockSetting::Fixed {
+                unix: at.unix_timestamp(),
+                nanos: at.nanosecond(),
+            },
+            Mode::Offset(d) => ClockSetting::Offset {
+                ms: i64::try_from(d.whole_milliseconds()).unwrap_or(i64::MAX),
+            },
+        }
+    }
+
+    /// Sets the clock as `setting` says.
+    pub fn apply(&self, setting: ClockSetting) {
+        let mode = match setting {
+            ClockSetting::Real => Mode::Real,
+            ClockSetting::Fixed { unix, nanos } => Mode::Fixed(
+                OffsetDateTime::from_unix_timestamp(unix)
+                    .ok()
+                    .and_then(|t| t.replace_nanosecond(nanos).ok())
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            ),
+            ClockSetting::Offset { ms } => Mode::Offset(Duration::milliseconds(ms)),
+        };
+        *self.mode.write().unwrap_or_else(|e| e.into_inner()) = mode;
+    }
+
     /// `real`, `fixed` or `offset`.
     pub fn mode_name(&self) -> &'static str {
         match *self.mode.read().unwrap_or_else(|e| e.into_inner()) {
@@ -90,6 +142,26 @@ mod tests {
         clock.reset();
         assert!(clock.now() > at + Duration::days(-36500) && clock.now() != at);
         assert_eq!(clock.mode_name(), "real");
+    }
+
+    #[test]
+    fn a_setting_applied_to_another_clock_sets_it_the_same() {
+        let at = datetime!(2027-01-01 00:00:00.123456789 +09:00);
+        for setting in [ClockSetting::Real, Clock::fixed(at).setting(), {
+            let c = Clock::real();
+            c.set_running_from(at);
+            c.setting()
+        }] {
+            let json = serde_json::to_string(&setting).expect("json");
+            let back: ClockSetting = serde_json::from_str(&json).expect("parses");
+            let other = Clock::real();
+            other.apply(back);
+            assert_eq!(other.setting(), setting, "{json}");
+        }
+        let fixed = Clock::real();
+        fixed.apply(Clock::fixed(at).setting());
+        assert_eq!(fixed.now(), at);
+        assert_eq!(fixed.mode_name(), "fixed");
     }
 
     #[test]

@@ -111,13 +111,17 @@ pub struct ServeArgs {
     /// Confirm listener: Step 4 over mutual TLS [default: 127.0.0.1:8443].
     #[arg(long, env = "WEBRA2_CONFIRM_ADDR")]
     pub confirm_addr: Option<SocketAddr>,
-    /// Store: sqlite://PATH (created if missing) or sqlite::memory: [default: sqlite://webra2-mock.db].
-    #[arg(long, env = "WEBRA2_DB")]
+    /// Store: sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER@HOST:PORT/DB (shared by several replicas) [default: sqlite://webra2-mock.db].
+    #[arg(long, env = "WEBRA2_DB", hide_env_values = true)]
     pub db: Option<String>,
     /// Bearer token the admin API demands. Without one the admin listener must be on loopback.
     #[arg(long, env = "WEBRA2_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Profile: a built-in name (webra2, modern) or a path to a TOML file [default: webra2].
+    /// Besides the key policy and validity, a profile sets the PKCS#12 form
+    /// (`[pkcs12] compat = "modern"|"legacy"`), the PIN lengths (`[pin] min_chars`,
+    /// `max_chars`) and whether a renewal must be signed by the current certificate
+    /// (`[renewal] signed_by_current`); see fixtures/profiles/webra2.toml.
     #[arg(long, env = "WEBRA2_PROFILE")]
     pub profile: Option<String>,
     /// Base URL of the public listener as users reach it (one-time URLs, CRL) [default: http://PUBLIC_ADDR].
@@ -167,6 +171,14 @@ pub struct ServeArgs {
     /// Days a one-time URL stays valid when the preparation names none, 1-365 [default: 30].
     #[arg(long, env = "WEBRA2_URL_VALID_DAYS", value_name = "DAYS")]
     pub url_valid_days: Option<u32>,
+    /// Connections the public and the confirm listener each hold open at once, 1-4096;
+    /// more clients wait to be accepted (the admin listener has its own 64) [default: 256].
+    #[arg(long, env = "WEBRA2_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request head (or finish the TLS handshake), and
+    /// between two pieces of a request body, before it is disconnected, 1-300 [default: 10].
+    #[arg(long, env = "WEBRA2_CLIENT_TIMEOUT", value_name = "SECONDS")]
+    pub client_timeout: Option<u64>,
 }
 
 /// The `serve --help` epilogue: every config-file key and `WEBRA2_*` variable with
@@ -175,7 +187,7 @@ fn config_file_help() -> String {
     use std::fmt::Write as _;
     let d = Settings::default();
     let none = || "none".to_string();
-    let keys: [(&str, String); 19] = [
+    let keys: [(&str, String); 21] = [
         ("public_addr", d.public_addr.to_string()),
         ("admin_addr", d.admin_addr.to_string()),
         ("confirm_addr", d.confirm_addr.to_string()),
@@ -195,6 +207,8 @@ fn config_file_help() -> String {
         ("lock_after", d.lock_after.to_string()),
         ("session_minutes", d.session_minutes.to_string()),
         ("url_valid_days", d.url_valid_days.to_string()),
+        ("max_connections", d.max_connections.to_string()),
+        ("client_timeout", d.client_timeout.to_string()),
     ];
     let mut help = String::from(
         "Config file (--config FILE, TOML): every flag but --config is also a key, `_` for `-`,\n\
@@ -251,6 +265,10 @@ pub struct Settings {
     pub smtp_from: String,
     /// Faults active from the start.
     pub faults: webra2_wire::FaultSet,
+    /// Connections the public and the confirm listener each hold open (1-4096).
+    pub max_connections: usize,
+    /// Seconds a client has for a request head, a TLS handshake, a body piece (1-300).
+    pub client_timeout: u64,
 }
 
 /// The default From of SMTP mails.
@@ -276,6 +294,8 @@ impl Default for Settings {
             smtp_url: None,
             smtp_from: DEFAULT_SMTP_FROM.into(),
             faults: webra2_wire::FaultSet::default(),
+            max_connections: 256,
+            client_timeout: 10,
         }
     }
 }
@@ -299,8 +319,13 @@ impl Settings {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?;
-                toml::from_str::<ServeArgs>(&text)
-                    .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+                toml::from_str::<ServeArgs>(&text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "config file {}: {}",
+                        path.display(),
+                        webra2_ca::toml_error_line(&e, &text)
+                    )
+                })?
             }
             None => ServeArgs::default(),
         };
@@ -351,6 +376,14 @@ impl Settings {
                 .url_valid_days
                 .or(file.url_valid_days)
                 .unwrap_or(d.url_valid_days),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections),
+            client_timeout: args
+                .client_timeout
+                .or(file.client_timeout)
+                .unwrap_or(d.client_timeout),
         };
         s.validate()?;
         Ok(s)
@@ -396,7 +429,29 @@ impl Settings {
                 self.url_valid_days
             );
         }
+        if !(1..=4096).contains(&self.max_connections) {
+            anyhow::bail!(
+                "max_connections (--max-connections, WEBRA2_MAX_CONNECTIONS) is {}: it must be between 1 and 4096",
+                self.max_connections
+            );
+        }
+        if !(1..=300).contains(&self.client_timeout) {
+            anyhow::bail!(
+                "client_timeout (--client-timeout, WEBRA2_CLIENT_TIMEOUT) is {}: it must be between 1 and 300 seconds",
+                self.client_timeout
+            );
+        }
         Ok(())
+    }
+
+    /// What the public and confirm listeners allow a client.
+    pub fn limits(&self) -> crate::listener::Limits {
+        let timeout = std::time::Duration::from_secs(self.client_timeout);
+        crate::listener::Limits {
+            max_connections: self.max_connections,
+            header_timeout: timeout,
+            body_timeout: timeout,
+        }
     }
 }
 
@@ -523,6 +578,40 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Settings::from_args(args).is_err());
+    }
+
+    #[test]
+    fn a_config_file_error_is_one_line_naming_the_file_and_the_place() {
+        let (_dir, args) = with_file("public_addr = \"127.0.0.1:0\"\nlock_after = \"x\"\n");
+        let err = Settings::from_args(args)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("webra2.toml: line 2, column 14: "), "{err}");
+        assert!(err.contains("expected u32"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_take_the_file_and_refuse_what_is_out_of_range() {
+        let (_dir, args) = with_file("max_connections = 32\nclient_timeout = 3\n");
+        let s = Settings::from_args(args).expect("from the file");
+        let limits = s.limits();
+        assert_eq!(limits.max_connections, 32);
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(3));
+        for (key, value) in [
+            ("max_connections", 0),
+            ("max_connections", 4097),
+            ("client_timeout", 0),
+            ("client_timeout", 301),
+        ] {
+            let (_dir, args) = with_file(&format!("{key} = {value}\n"));
+            let err = Settings::from_args(args)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(key), "{key} = {value}: {err}");
+        }
     }
 
     fn with_file(toml: &str) -> (tempfile::TempDir, ServeArgs) {

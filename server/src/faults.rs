@@ -84,11 +84,21 @@ impl Faults {
     }
 
     /// The first active fault that matches a request's route template and
+    /// method, as it is, without counting it down.
+    pub fn peek(&self, route: &str, method: &str) -> Option<FaultSpec> {
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        active
+            .iter()
+            .find(|a| matches(a, route, method))
+            .map(|a| a.spec.clone())
+    }
+
+    /// The first active fault that matches a request's route template and
     /// method, counted down (and dropped at zero).
     pub fn take(&self, route: &str, method: &str) -> Option<FaultSpec> {
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         let index = active.iter().position(|a| matches(a, route, method))?;
-        let fault = &mut active[index];
+        let fault = active.get_mut(index)?;
         let spec = fault.spec.clone();
         match fault.spec.times {
             Some(n) if n <= 1 => {
@@ -130,6 +140,13 @@ pub struct Checked {
     kept: Vec<Active>,
     /// `(index, enrollment id)` of every `expire_url_now` entry.
     pub expire: Vec<(usize, String)>,
+}
+
+impl Checked {
+    /// The lasting faults as a set, as `GET /admin/faults` would show them.
+    pub fn lasting(&self) -> FaultSet {
+        FaultSet::new(self.kept.iter().map(|a| a.spec.clone()))
+    }
 }
 
 /// Checks every entry; splits the lasting faults from the `expire_url_now` actions.

@@ -9,12 +9,25 @@
 //! mail keep their core at the top ([`faults`], [`metrics`], [`smtp`]) and
 //! their HTTP side in `http/`.
 
+// No panic on anything from outside the process: held by the compiler in
+// the server's own code (tests may unwrap). The few exceptions say why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod app;
 pub mod clock;
 pub mod config;
 pub mod confirm;
 pub mod faults;
 pub mod http;
+pub mod listener;
 pub mod mail;
 pub mod metrics;
 mod mock;

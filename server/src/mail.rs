@@ -28,13 +28,13 @@ pub fn compose(
     let body = format!(
         "{user_id} 様\n\n\
          {what}の準備ができました。\n\
-         下記のURLにアクセスし、別途お知らせした認証情報パスワードを入力して、\n\
+         下記の URL にアクセスし、別途お知らせした認証情報パスワードを入力して、\n\
          {what}を行ってください。\n\n\
-         ユーザID: {user_id}\n\
+         ユーザーID: {user_id}\n\
          {renews}\
          URL: {url}\n\
          有効期限: {:04}/{:02}/{:02} {:02}:{:02}\n\n\
-         ・このURLは一度だけ使用できます。\n\
+         ・この URL は一度だけ使用できます。\n\
          ・ルートCA証明書をインストールする際は、拇印(SHA-1)がマニュアル記載の値と一致することを確認してください。\n\
          ・発行ボタンは一度だけ押してください。\n\
          ・PINを忘れた場合は、管理者に証明書の破棄と再発行を依頼してください。\n\n\
@@ -64,7 +64,7 @@ mod tests {
         );
         assert!(subject.contains("証明書発行サイト") && subject.contains("U0001"));
         assert!(body.contains("http://x/issue/TOKEN"));
-        assert!(body.contains("ユーザID: U0001"));
+        assert!(body.contains("ユーザーID: U0001"));
         assert!(
             body.contains("2026/12/25 09:00"),
             "expiry shown in JST: {body}"

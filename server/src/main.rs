@@ -1,6 +1,16 @@
 //! `webra2-mock serve`: reads the configuration, starts the listeners, prints
 //! one ready line on stdout, and serves until SIGINT or SIGTERM.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 use clap::Parser;
 
 // glibc's malloc cost a tenth of the server's CPU under load, much of it in

@@ -29,8 +29,12 @@ struct Histogram {
 
 impl Histogram {
     fn observe(&mut self, secs: f64) {
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.counts[i] += 1;
+        if let Some(count) = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .and_then(|i| self.counts.get_mut(i))
+        {
+            *count += 1;
         }
         self.count += 1;
         self.sum += secs;

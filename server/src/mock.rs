@@ -31,7 +31,7 @@
 //!     .admin()
 //!     .create_certificate(&CreateCertificate {
 //!         user_id: "RP01".into(),
-//!         pin: "pin-1234".into(),
+//!         pin: "Pin1234".into(),
 //!         key: FactoryKey::P256,
 //!         state: FactoryState::Expired,
 //!         reason: None,

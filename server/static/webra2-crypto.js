@@ -100,7 +100,12 @@
    * The manual's rule: half-width alphanumerics, case-sensitive; 4 to 128 of
    * them, the lengths the service's own PKCS#12 path takes.
    */
-  function validPin(pin) { return typeof pin === "string" && /^[A-Za-z0-9]{4,128}$/.test(pin); }
+  /** The manual's PIN rule: half-width alphanumerics, case-sensitive, `min` to `max`
+   *  characters (the profile's; without them 1 to 4096, the widest a profile allows). */
+  function validPin(pin, min, max) {
+    var lo = min || 1, hi = max || 4096;
+    return typeof pin === "string" && /^[A-Za-z0-9]*$/.test(pin) && pin.length >= lo && pin.length <= hi;
+  }
 
   // ---- key and PKCS#10 ---------------------------------------------------
   /** An RSA key pair of `bits` for signing; extractable so it can go into the PKCS#12. */
@@ -117,6 +122,55 @@
     var info = seq(int(0), subject, spki, tlv(0xa0, new Uint8Array(0)));
     var sig = new Uint8Array(await subtle.sign("RSASSA-PKCS1-v1_5", keys.privateKey, info));
     return seq(info, seq(oid(OID.rsaSha256), nul()), bits(sig));
+  }
+
+  // ---- reading a certificate ----------------------------------------------
+  /** The TLV at `at` of `der`: tag, and where its body starts and it ends. */
+  function readTlv(der, at) {
+    if (at + 2 > der.length) throw new Error("DER が途中で切れています");
+    var first = der[at + 1], start = at + 2, n = first;
+    if (first & 0x80) {
+      var count = first & 0x7f;
+      if (count < 1 || count > 4) throw new Error("DER の長さを読めません");
+      n = 0;
+      for (var i = 0; i < count; i++) n = n * 256 + der[start + i];
+      start += count;
+    }
+    if (start + n > der.length) throw new Error("DER が途中で切れています");
+    return { tag: der[at], at: at, start: start, end: start + n };
+  }
+  function children(der, node) {
+    var out = [], at = node.start;
+    while (at < node.end) { var c = readTlv(der, at); out.push(c); at = c.end; }
+    return out;
+  }
+
+  /** The SubjectPublicKeyInfo (DER) of an X.509 certificate (DER). */
+  function certificateSpki(certDer) {
+    var cert = readTlv(certDer, 0);
+    var tbs = children(certDer, cert)[0];
+    var fields = children(certDer, tbs);
+    // [0] version is optional; then serial, signature, issuer, validity, subject, key.
+    var spki = fields[(fields[0] && fields[0].tag === 0xa0 ? 1 : 0) + 5];
+    if (!spki || spki.tag !== 0x30) throw new Error("証明書の公開鍵を読めません");
+    return certDer.slice(spki.at, spki.end);
+  }
+
+  /** The SubjectPublicKeyInfo (DER) of a generated key pair. */
+  async function publicKeyDer(keys) {
+    return new Uint8Array(await subtle.exportKey("spki", keys.publicKey));
+  }
+
+  /** Whether two SubjectPublicKeyInfos hold the same key (their BIT STRINGs, byte for byte). */
+  function samePublicKey(a, b) {
+    function key(spki) {
+      var parts = children(spki, readTlv(spki, 0)), bitString = parts[parts.length - 1];
+      return spki.slice(bitString.start, bitString.end);
+    }
+    var x = key(a), y = key(b);
+    if (x.length !== y.length) return false;
+    for (var i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
   }
 
   // ---- PKCS#12 -----------------------------------------------------------
@@ -197,6 +251,9 @@
     buildCsr: buildCsr,
     buildPkcs12: buildPkcs12,
     pem: pem,
-    fromBase64: fromBase64
+    fromBase64: fromBase64,
+    certificateSpki: certificateSpki,
+    publicKeyDer: publicKeyDer,
+    samePublicKey: samePublicKey
   };
 })(typeof window !== "undefined" ? window : globalThis);

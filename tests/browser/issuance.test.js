@@ -215,7 +215,7 @@ describe("the issuance site in Chromium", () => {
       const used = await page.goto(created.one_time_url);
       assert.equal(used.status(), 410);
       assert.equal(await page.locator("body").getAttribute("data-problem"), "url-already-used");
-      assert.ok((await page.title()).includes("使用済み"));
+      assert.ok((await page.title()).includes("発行済み"));
       assert.ok((await page.locator("#next-step").textContent()).includes("管理者"));
       await shot(page, "used-url");
 
@@ -279,6 +279,29 @@ describe("the issuance site in Chromium", () => {
       const [p12] = await download(page, "クライアント証明書のインストール", dir);
       const { leaf } = checkPkcs12(p12, "Server7", dir);
       assert.equal(openssl(["x509", "-in", leaf, "-noout", "-serial"]).trim(), `serial=${serial}`);
+    });
+  });
+
+  test("「古い Windows / macOS 用」 gives the legacy PKCS#12: OpenSSL 3 opens it only with -legacy", async () => {
+    const shot = screenshots("server-pkcs12-legacy");
+    const dir = scratch();
+    const created = await prepare(mock, { user_id: "B0008", auth_password: "pw-8" });
+    await withBrowser(async (page) => {
+      await step1(page, created.one_time_url, "証明書発行サイト", "pw-8", shot);
+      // The profile's PIN rule, in the words the server and the client use.
+      const rule = await page.locator("#server-pkcs12 .pin-rule").textContent();
+      assert.ok(rule.includes("半角英数字") && rule.includes("1 文字から 1024 文字まで"), rule);
+      await page.locator("#server-pin").fill("Old7");
+      await page.locator("#server-pin-confirm").fill("Old7");
+      await page.getByLabel("古い Windows / macOS 用", { exact: false }).check();
+      await shot(page, "step2");
+      await page.getByRole("button", { name: "サーバーで鍵を生成して発行" }).click();
+      await assertStep3(page, "証明書発行サイト");
+      await page.waitForSelector("#client-cert[data-pkcs12='ready']");
+      const [p12] = await download(page, "クライアント証明書のインストール", dir);
+      assert.throws(() => openssl(["pkcs12", "-in", p12, "-passin", "pass:Old7", "-info", "-nokeys"]));
+      const certs = openssl(["pkcs12", "-in", p12, "-passin", "pass:Old7", "-info", "-nokeys", "-legacy"]);
+      assert.ok(certs.includes("NEC Certification Authority"), certs);
     });
   });
 });

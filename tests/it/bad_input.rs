@@ -226,3 +226,72 @@ async fn a_bad_profile_is_refused_before_the_store_file_is_made() {
         "the store was created before the profile was checked"
     );
 }
+
+/// The hardening report's case: a user without write access to an existing
+/// database got `ready`, a healthy `/healthz`, and `500` on every write. As
+/// root (CI) the server runs as `nobody`, for whom the file is another user's;
+/// otherwise the file is made read-only.
+#[tokio::test]
+async fn a_store_this_user_cannot_write_is_refused_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("theirs.db");
+    let url = format!("sqlite://{}", db.display());
+    drop(
+        webra2_mock::store::open(&url)
+            .await
+            .expect("the database is made"),
+    );
+    // The folder stays writable (the WAL files could be made); the file is not.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("id -u");
+    let as_root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let mut cmd = std::process::Command::new("timeout");
+    cmd.arg("20");
+    if as_root {
+        cmd.args(["runuser", "-u", "nobody", "--"]);
+    }
+    let out = cmd
+        .arg(crate::helpers::bin("webra2-mock"))
+        .args(crate::subprocess::Server::args(&url))
+        .output()
+        .expect("webra2-mock runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stdout.contains("ready"), "{stdout}");
+    assert!(
+        stderr.contains("cannot be written by this process"),
+        "{stderr}"
+    );
+}
+
+/// Found by the property test (`random_input.rs`): a PIN with a character
+/// beyond U+FFFF made the PKCS#12 writer fail, `500 internal`.
+#[tokio::test]
+async fn a_pin_a_pkcs12_cannot_hold_is_bad_request_and_issues_nothing() {
+    let app = TestApp::spawn().await;
+    let url = app.prepare("U0902", "pw").await.one_time_url;
+    let session = app.auth(&url, "pw").await.session;
+    for pin in ["𐤟໐ ®", "abcd\u{7}efg"] {
+        let resp = app
+            .http
+            .post(format!("{url}/pkcs12"))
+            .bearer_auth(&session)
+            .json(&json!({ "pin": pin }))
+            .send()
+            .await
+            .expect("public reachable");
+        assert_problem(resp, 400, "bad-request").await;
+    }
+    let (_, certificates) = app.admin_get("/admin/certificates").await;
+    assert_eq!(certificates, json!([]));
+}

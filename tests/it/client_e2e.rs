@@ -12,7 +12,7 @@ fn options(app: &TestApp, user: &str, store: &std::path::Path) -> E2eOptions {
     let mut opts = E2eOptions::new(app.admin_url.clone(), user);
     opts.store_dir = Some(store.to_path_buf());
     opts.auth_password = Some("auth-pw-1".into());
-    opts.pin = Some("pin-1234".into());
+    opts.pin = Some("Pin1234".into());
     opts
 }
 
@@ -207,7 +207,7 @@ async fn a_wrong_password_fails_step_1_with_the_attempts_left_and_installs_nothi
     let created = app.prepare("U0014", "the-right-one").await;
     let store = tempfile::tempdir().expect("tempdir");
     let opts =
-        webra2_client::IssueOptions::new(created.one_time_url, "wrong", "pin-1234", store.path());
+        webra2_client::IssueOptions::new(created.one_time_url, "wrong", "Pin1234", store.path());
     let report = webra2_client::issue(&opts, &NoProgress).await;
     assert!(!report.ok);
     let step1 = report.step("1").expect("step 1");

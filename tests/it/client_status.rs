@@ -48,7 +48,8 @@ fn status(cert: &std::path::Path, extra: &[&str]) -> (i32, String) {
 async fn status_says_valid_revoked_unknown_or_expired_with_its_exit_code() {
     let app = TestApp::spawn().await;
     let tmp = tempfile::tempdir().expect("tmp");
-    let order = |state: &str| json!({"user_id": "ST0001", "pin": "pin-1234", "key": "p256", "state": state});
+    let order =
+        |state: &str| json!({"user_id": "ST0001", "pin": "Pin1234", "key": "p256", "state": state});
 
     let valid = made_pem(&app, tmp.path(), "valid", order("valid")).await;
     let (code, text) = status(&valid, &[]);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-const PIN: &str = "pin-1234";
+const PIN: &str = "Pin1234";
 
 /// One certificate made to order, written out for the relying parties.
 struct Made {
@@ -529,7 +529,7 @@ async fn orders_that_make_no_sense_are_refused_and_change_nothing() {
     for body in [
         with("key", json!("rsa-512")),
         with("state", json!("lost")),
-        with("pin", json!("12")),
+        with("pin", json!("pin-12")),
         with("user_id", json!("")),
         with("reason", json!("keyCompromise")),
         with("not_before", json!("yesterday")),

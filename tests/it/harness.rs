@@ -41,7 +41,7 @@ fn options(ca: &MockCa, user: &str, store: &Path) -> E2eOptions {
     let mut opts = E2eOptions::new(ca.admin_url(), user);
     opts.store_dir = Some(store.to_path_buf());
     opts.auth_password = Some("auth-pw-1".into());
-    opts.pin = Some("pin-1234".into());
+    opts.pin = Some("Pin1234".into());
     opts.checks.expect_root_sha1 = Some(ca.root_sha1().to_owned());
     opts
 }
@@ -476,7 +476,7 @@ async fn a_real_smtp_delivery_carries_the_one_time_url_in_japanese() {
         "{subject}"
     );
     assert!(body.contains(&created.one_time_url), "{body}");
-    assert!(body.contains("ユーザID: U0006"), "{body}");
+    assert!(body.contains("ユーザーID: U0006"), "{body}");
     assert!(body.contains("拇印(SHA-1)"), "the manual's advice: {body}");
     assert!(!body.contains("secret-pw-6"), "never the password");
     let to = message

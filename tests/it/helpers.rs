@@ -106,6 +106,20 @@ impl TestApp {
         }
     }
 
+    /// The helpers of this type on a service running elsewhere (another
+    /// process): its clock field is not the service's, and nothing is stopped.
+    pub fn remote(public_url: &str, admin_url: &str, confirm_url: &str) -> TestApp {
+        TestApp {
+            public_url: public_url.to_owned(),
+            admin_url: admin_url.to_owned(),
+            confirm_url: confirm_url.to_owned(),
+            clock: Clock::real(),
+            http: http(),
+            stop: None,
+            done: None,
+        }
+    }
+
     /// Stops the app and waits until its listeners are closed.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {

@@ -14,7 +14,7 @@ use webra2_client::{
     Status,
 };
 
-const PIN: &str = "pin-1234";
+const PIN: &str = "Pin1234";
 
 fn options(app: &TestApp, user: &str, store: &Path) -> E2eOptions {
     let mut opts = E2eOptions::new(app.admin_url.clone(), user);
@@ -75,7 +75,7 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf8 path")
 }
 
-async fn get_crl(app: &TestApp) -> Vec<u8> {
+pub(crate) async fn get_crl(app: &TestApp) -> Vec<u8> {
     let resp = app
         .http
         .get(format!("{}/ca/crl", app.public_url))
@@ -92,7 +92,7 @@ async fn get_crl(app: &TestApp) -> Vec<u8> {
     resp.bytes().await.expect("body").to_vec()
 }
 
-fn crl_number_and_serials(der: &[u8]) -> (u64, Vec<String>) {
+pub(crate) fn crl_number_and_serials(der: &[u8]) -> (u64, Vec<String>) {
     use x509_parser::prelude::FromDer;
     let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
         .expect("the CRL parses");
@@ -378,7 +378,7 @@ async fn the_pkcs12_path_gives_a_file_openssl_opens_with_the_pin_only_and_the_cl
 }
 
 #[tokio::test]
-async fn a_pin_shorter_than_four_characters_is_refused_and_leaves_the_url_usable() {
+async fn a_pin_outside_the_manuals_rule_is_refused_in_its_words_and_leaves_the_url_usable() {
     let app = TestApp::spawn().await;
     let created = app.prepare("U0107", "pw-7").await;
     let url = created.one_time_url;
@@ -390,14 +390,23 @@ async fn a_pin_shorter_than_four_characters_is_refused_and_leaves_the_url_usable
             .json(&json!({ "pin": pin }))
             .send()
     };
-    assert_problem(post("123").await.expect("public"), 400, "bad-request").await;
+    // The manual: half-width alphanumerics, case-sensitive, no length set (webra2: 1 to 1024).
+    let words = webra2_wire::PinRule {
+        min_chars: 1,
+        max_chars: 1024,
+    }
+    .describe();
+    for bad in ["", "12 3", "pin-1234", "ピン"] {
+        let problem = assert_problem(post(bad).await.expect("public"), 400, "bad-request").await;
+        assert_eq!(problem["detail"], words.as_str(), "{bad:?}");
+    }
     let (_, view) = app
         .admin_get(&format!("/admin/enrollments/{}", created.enrollment_id))
         .await;
     assert_eq!(view["state"], "authenticated", "nothing changed");
 
-    let resp = post("1234").await.expect("public");
-    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = post("7").await.expect("public");
+    assert_eq!(resp.status(), StatusCode::CREATED, "one character is a PIN");
     assert_eq!(
         resp.headers()
             .get("content-type")
@@ -415,7 +424,7 @@ async fn a_pin_shorter_than_four_characters_is_refused_and_leaves_the_url_usable
         .await;
     assert_eq!(view["state"], "issued");
     assert_eq!(view["serial"], serial.as_str());
-    assert_problem(post("1234").await.expect("public"), 410, "url-already-used").await;
+    assert_problem(post("7").await.expect("public"), 410, "url-already-used").await;
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ async fn run(profile: &str, opts: impl FnOnce(&mut E2eOptions)) -> (Report, Vec<
     let mut options = E2eOptions::new(app.admin_url.clone(), "U0001");
     options.store_dir = Some(store.path().to_path_buf());
     options.auth_password = Some("auth-pw".into());
-    options.pin = Some("pin-1234".into());
+    options.pin = Some("Pin1234".into());
     opts(&mut options);
     let recording = Recording::new(&NoProgress);
     let report = e2e(&options, &recording).await;

@@ -233,7 +233,7 @@ async fn issue_pressed_twice_shows_the_same_step3_and_issues_once() {
     assert_problem(api, 410, "url-already-used").await;
     let stranger = app.browser_post(&csr_url, None, &[("csr", &csr)]).await;
     let html = page(stranger, StatusCode::GONE).await;
-    assert!(html.contains("使用済み"), "{html}");
+    assert!(html.contains("発行済み"), "{html}");
     app.stop().await;
 }
 
@@ -297,5 +297,77 @@ async fn the_pages_load_their_scripts_and_style_from_the_mock_itself() {
         .browser_get(&format!("{}/static/nope.js", app.public_url), None)
         .await;
     page(missing, StatusCode::NOT_FOUND).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn after_issuing_the_mail_url_leads_its_session_to_step3_and_others_to_what_to_do() {
+    let app = TestApp::spawn().await;
+    let created = app.prepare("P0006", "pw").await;
+    let url = &created.one_time_url;
+    let (cookie, _) = app.browser_auth(url, "pw").await;
+    let csr = String::from_utf8(fixture("csr/rsa1024.csr.pem")).expect("pem");
+    let issued = app
+        .browser_post(&format!("{url}/csr"), Some(&cookie), &[("csr", &csr)])
+        .await;
+    assert_eq!(
+        issued
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "a page is never kept: Back asks the service again"
+    );
+    page(issued, StatusCode::CREATED).await;
+
+    // Back to Step 1 (or the mail's URL again) in the browser that issued: Step 3.
+    let back = app.browser_get(url, Some(&cookie)).await;
+    assert_eq!(
+        back.url().path(),
+        format!("{}/step3", reqwest::Url::parse(url).expect("url").path())
+    );
+    let html = page(back, StatusCode::OK).await;
+    assert!(html.contains("【ステップ3】"), "{html}");
+
+    // Any other browser: the certificate was issued, and what to do with it;
+    // not "enter the password again", which cannot work any more.
+    for path in [url.clone(), format!("{url}/step3")] {
+        let resp = app.browser_get(&path, None).await;
+        let status = resp.status();
+        let html = page(resp, status).await;
+        assert!(
+            html.contains(r#"data-problem="url-already-used""#),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains("発行済み") && html.contains("インストール"),
+            "{html}"
+        );
+        assert!(!html.contains("認証情報パスワードの入力へ戻る"), "{html}");
+    }
+    // API clients keep the contract's answers.
+    let api = app
+        .http
+        .get(format!("{url}/step3"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("get");
+    assert_problem(api, 401, "session-required").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_front_page_shows_the_root_to_compare_and_the_confirmation_page() {
+    let app = TestApp::spawn().await;
+    let html = page(
+        app.browser_get(&format!("{}/", app.public_url), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let sha1 = String::from_utf8(fixture("root.sha1")).expect("text");
+    assert!(html.contains(sha1.trim()), "{html}");
+    assert!(html.contains("NEC Certification Authority"), "{html}");
+    assert!(html.contains(&app.confirm_url), "{html}");
     app.stop().await;
 }

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// A running `webra2-mock serve`; killed and reaped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     ready: String,
 }
@@ -22,16 +22,42 @@ impl Server {
 
     /// Starts the server; with `log`, its stderr goes there at debug level.
     fn start_logging(db: &str, log: Option<&Path>) -> Server {
+        Self::start_with(db, log, &[])
+    }
+
+    /// Starts the server with more flags.
+    pub(crate) fn start_with(db: &str, log: Option<&Path>, flags: &[&str]) -> Server {
         let mut cmd = Command::new(bin("webra2-mock"));
-        cmd.args(["serve", "--db", db])
-            .args([
-                "--public-addr",
-                "127.0.0.1:0",
-                "--admin-addr",
-                "127.0.0.1:0",
-            ])
-            .args(["--confirm-addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped());
+        cmd.args(Self::args(db)).args(flags);
+        Self::spawn(cmd, log)
+    }
+
+    /// Starts the server with a profile file (`WEBRA2_PROFILE`).
+    fn start_with_profile(db: &str, profile: &Path) -> Server {
+        let mut cmd = Command::new(bin("webra2-mock"));
+        cmd.env("WEBRA2_PROFILE", profile).args(Self::args(db));
+        Self::spawn(cmd, None)
+    }
+
+    /// `serve` on `db` with every listener on a free loopback port.
+    pub(crate) fn args(db: &str) -> [&str; 9] {
+        [
+            "serve",
+            "--db",
+            db,
+            "--public-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+            "--confirm-addr",
+            "127.0.0.1:0",
+        ]
+    }
+
+    /// Runs `cmd` (a `webra2-mock serve` command line, perhaps wrapped) and
+    /// waits for its ready line.
+    pub(crate) fn spawn(mut cmd: Command, log: Option<&Path>) -> Server {
+        cmd.stdout(Stdio::piped());
         match log {
             Some(path) => {
                 let file = std::fs::File::create(path).expect("log file");
@@ -56,7 +82,7 @@ impl Server {
         Server { child, ready }
     }
 
-    fn field(&self, key: &str) -> String {
+    pub(crate) fn field(&self, key: &str) -> String {
         self.ready
             .split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
@@ -65,7 +91,7 @@ impl Server {
             .to_owned()
     }
 
-    fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         let _ = Command::new("kill")
             .args(["-9", &self.child.id().to_string()])
             .status();
@@ -136,7 +162,7 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
         "--auth-password",
         "auth-Secret-77",
         "--pin",
-        "pin-1234",
+        "Pin1234",
         "--store",
         store.to_str().expect("utf8"),
         "--json",
@@ -203,7 +229,7 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
             "-in",
             key.to_str().expect("utf8"),
             "-passin",
-            "pass:pin-1234",
+            "pass:Pin1234",
             "-out",
             plain.to_str().expect("utf8"),
         ]);
@@ -268,7 +294,7 @@ fn serve_then_e2e_passes_every_step_and_survives_kill_9() {
         log_text.contains("certificate issued"),
         "the log is written: {log_text}"
     );
-    for secret in ["auth-Secret-77", "pin-1234", token.as_str(), "PRIVATE KEY"] {
+    for secret in ["auth-Secret-77", "Pin1234", token.as_str(), "PRIVATE KEY"] {
         assert!(
             !log_text.contains(secret),
             "{secret:?} is in the server log"
@@ -330,7 +356,7 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
             "--user-id",
             "U0201",
             "--pin",
-            "pin-1234",
+            "Pin1234",
         ];
         args.extend_from_slice(&["--store", store.to_str().expect("utf8"), "--json"]);
         args.extend_from_slice(extra);
@@ -355,7 +381,7 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
             "-info",
             "-nokeys",
             "-passin",
-            "pass:pin-1234",
+            "pass:Pin1234",
         ]);
         assert!(
             info.status.success(),
@@ -375,4 +401,107 @@ fn renew_and_the_pkcs12_path_run_through_the_two_binaries() {
                 .is_some_and(|d| d.contains("証明書更新サイト"))),
         "{steps:#?}"
     );
+    // Windows' renewal: the request in CMC, signed by the certificate being renewed.
+    let signed = run(&[
+        "--kind",
+        "renew",
+        "--sign-with-current",
+        "--request-form",
+        "cmc",
+    ]);
+    assert_eq!(signed["previous_serial"], renewed["serial"]);
+    // The PKCS#12 for older Windows and macOS, opened by the client with the PIN.
+    let legacy = run(&["--pkcs12", "--pkcs12-compat", "legacy"]);
+    let serial = legacy["serial"].as_str().expect("serial");
+    let p12 = store.join(format!("personal/{serial}.p12"));
+    let info = openssl(&[
+        "pkcs12",
+        "-in",
+        p12.to_str().expect("utf8"),
+        "-info",
+        "-nokeys",
+        "-legacy",
+        "-passin",
+        "pass:Pin1234",
+    ]);
+    let text = String::from_utf8_lossy(&info.stderr);
+    assert!(info.status.success() && text.contains("RC2"), "{text}");
+}
+
+/// Windows' renewal through the binaries: where the profile demands it, an
+/// unsigned renewal is refused (and leaves its URL open), and `renew
+/// --sign-with-current` signs the request with the stored certificate.
+#[test]
+fn renew_signs_with_the_stored_certificate_where_the_profile_demands_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(crate::helpers::fixtures().join("profiles/webra2.toml"))
+        .expect("profile");
+    let profile = tmp.path().join("signed-renewal.toml");
+    std::fs::write(
+        &profile,
+        text.replace("signed_by_current = false", "signed_by_current = true"),
+    )
+    .expect("write profile");
+    let server = Server::start_with_profile("sqlite::memory:", &profile);
+    let admin = server.field("admin");
+    let store = tmp.path().join("store");
+    let store = store.to_str().expect("utf8");
+    let e2e = |extra: &[&str]| {
+        let mut args = vec![
+            "e2e",
+            "--admin-url",
+            &admin,
+            "--user-id",
+            "U0301",
+            "--auth-password",
+            "pw-301",
+            "--pin",
+            "Pin1234",
+            "--store",
+            store,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = client(&args);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+        (out.status.success(), report)
+    };
+    let (ok, first) = e2e(&[]);
+    assert!(ok, "{first:#}");
+    let first_serial = first["serial"].as_str().expect("serial").to_owned();
+    let (ok, unsigned) = e2e(&["--kind", "renew"]);
+    assert!(!ok, "an unsigned renewal is refused: {unsigned:#}");
+    assert!(
+        unsigned.to_string().contains("renewal-signature"),
+        "{unsigned:#}"
+    );
+
+    // The same renewal URL, still open, walked with `renew` from the mail.
+    let mails = Command::new("curl")
+        .args(["-sf", &format!("{admin}/admin/mails?to=u0301@example.test")])
+        .output()
+        .expect("curl runs (.ci/run installs it)");
+    let mails: Value = serde_json::from_slice(&mails.stdout).expect("the outbox");
+    let url = mails[0]["one_time_url"]
+        .as_str()
+        .expect("the newest mail's URL");
+    let out = client(&[
+        "renew",
+        "--url",
+        url,
+        "--auth-password",
+        "pw-301",
+        "--pin",
+        "Pin1234",
+        "--store",
+        store,
+        "--renews-serial",
+        &first_serial,
+        "--sign-with-current",
+        "--json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let renewed: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    assert_ne!(renewed["serial"], first_serial.as_str());
 }

@@ -9,7 +9,7 @@ fn e2e_options(app: &TestApp, user: &str, store: &std::path::Path) -> E2eOptions
     let mut opts = E2eOptions::new(app.admin_url.clone(), user);
     opts.store_dir = Some(store.to_path_buf());
     opts.auth_password = Some("auth-pw-1".into());
-    opts.pin = Some("pin-1234".into());
+    opts.pin = Some("Pin1234".into());
     opts
 }
 
@@ -23,7 +23,7 @@ async fn transcript_of_a_new_issuance() {
     let text = recording.to_json();
     for secret in [
         "auth-pw-1",
-        "pin-1234",
+        "Pin1234",
         report.serial.as_deref().unwrap_or("-"),
     ] {
         assert!(
@@ -51,7 +51,7 @@ async fn transcript_of_a_lockout() {
         let opts = IssueOptions::new(
             created.one_time_url.clone(),
             password,
-            "pin-1234",
+            "Pin1234",
             store.path(),
         );
         let report = issue(&opts, &recording).await;
@@ -88,7 +88,7 @@ async fn transcript_of_the_pkcs12_path() {
     assert!(report.ok);
     let text = recording.to_json();
     assert!(
-        !text.contains("pin-1234"),
+        !text.contains("Pin1234"),
         "the PIN never reaches the transcript"
     );
     insta::assert_json_snapshot!("transcript_pkcs12", recording.exchanges());

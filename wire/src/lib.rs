@@ -4,6 +4,18 @@
 //! field renamed on one side is renamed on the other. Every instant on the wire
 //! is RFC 3339; the service writes them in Japan time (`+09:00`).
 
+// No panic on anything from outside the process, held by the compiler in
+// non-test code (tests may unwrap).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod admin;
 mod faults;
 pub mod paths;
@@ -24,7 +36,8 @@ pub use public::{
     SITE_TITLE_NEW, SITE_TITLE_RENEW,
 };
 pub use public::{
-    Pkcs12Request, HEADER_CONFIRM_URL, HEADER_SERIAL, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS,
+    PinRule, Pkcs12Compat, Pkcs12Request, HEADER_CONFIRM_URL, HEADER_SERIAL, PKCS12_PIN_MAX_CHARS,
+    PKCS12_PIN_MIN_CHARS,
 };
 
 use time::{OffsetDateTime, UtcOffset};
@@ -39,6 +52,22 @@ pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
 /// (in its own offset if Japan time would be past the year 9999).
 pub fn in_jst(at: OffsetDateTime) -> OffsetDateTime {
     at.checked_to_offset(JST).unwrap_or(at)
+}
+
+/// A date as the Windows certificate dialog shows it, and as every page, mail
+/// and report of the project writes one: `2026/12/02`.
+pub fn slash_date(date: time::Date) -> String {
+    format!(
+        "{:04}/{:02}/{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// The calendar day of an instant in Japan time, as [`slash_date`] writes it.
+pub fn jst_slash_date(at: OffsetDateTime) -> String {
+    slash_date(in_jst(at).date())
 }
 
 /// Formats a serial as the contract writes it: upper-case hex, no separators.
@@ -60,6 +89,15 @@ pub fn fingerprint_groups(digest: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_the_windows_certificate_dialog_writes_them() {
+        let at = time::macros::datetime!(2026-12-02 16:11:30 +09:00);
+        assert_eq!(jst_slash_date(at), "2026/12/02");
+        // 23:30 UTC is the next day in Japan.
+        let late = time::macros::datetime!(2026-12-01 23:30 UTC);
+        assert_eq!(jst_slash_date(late), "2026/12/02");
+    }
 
     #[test]
     fn sha1_fingerprint_prints_as_five_groups_of_eight() {

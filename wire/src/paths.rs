@@ -4,8 +4,13 @@
 //! A template names its one parameter in braces (`{token}`), as axum's router
 //! reads it; [`fill`] puts a value in its place.
 
+/// `GET /`: the public site's front page (a page only; what the
+/// confirmation page links back to).
+pub const HOME: &str = "/";
 /// `GET /healthz` (public and confirm listeners).
 pub const HEALTHZ: &str = "/healthz";
+/// `GET /readyz` (public listener): `200` when the store answers, else `503`.
+pub const READYZ: &str = "/readyz";
 /// `GET /issue/{token}`: Step 1.
 pub const ISSUE: &str = "/issue/{token}";
 /// `POST /issue/{token}/auth`: the auth password.
@@ -18,7 +23,8 @@ pub const ISSUE_PKCS12: &str = "/issue/{token}/pkcs12";
 pub const ISSUE_CERTIFICATE: &str = "/issue/{token}/certificate";
 /// `GET /issue/{token}/step3`: the Step 3 page again.
 pub const ISSUE_STEP3: &str = "/issue/{token}/step3";
-/// `GET /static/{file}`: the site's style sheet and scripts.
+/// `GET /static/{file}`: the site's style sheet and scripts (public and
+/// confirm listeners).
 pub const STATIC_FILE: &str = "/static/{file}";
 /// `GET /ca/root.crt`: the root, DER.
 pub const ROOT_DER: &str = "/ca/root.crt";

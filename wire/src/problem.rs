@@ -53,11 +53,18 @@ pub enum ProblemKind {
     Internal,
     /// The CA is down for maintenance (an injected fault): retry after `Retry-After`.
     CaMaintenance,
+    /// The listener holds as many connections as it may: retry after `Retry-After`.
+    TooManyConnections,
+    /// The store (the database) cannot be reached: retry after `Retry-After`.
+    StoreUnavailable,
+    /// The profile renews only a request signed by the certificate being
+    /// renewed, and this one is not; the detail says which check failed.
+    RenewalSignature,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 21] = [
+    pub const ALL: [ProblemKind; 24] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -79,6 +86,9 @@ impl ProblemKind {
         Self::AlreadyRevoked,
         Self::Internal,
         Self::CaMaintenance,
+        Self::TooManyConnections,
+        Self::StoreUnavailable,
+        Self::RenewalSignature,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -105,6 +115,9 @@ impl ProblemKind {
             Self::AlreadyRevoked => "already-revoked",
             Self::Internal => "internal",
             Self::CaMaintenance => "ca-maintenance",
+            Self::TooManyConnections => "too-many-connections",
+            Self::StoreUnavailable => "store-unavailable",
+            Self::RenewalSignature => "renewal-signature",
         }
     }
 
@@ -120,13 +133,13 @@ impl ProblemKind {
             | Self::Unauthorized => 401,
             Self::Locked => 423,
             Self::BadCsr | Self::CsrSignatureInvalid | Self::BadRequest => 400,
-            Self::KeyPolicy => 422,
+            Self::KeyPolicy | Self::RenewalSignature => 422,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::CertificateRevoked => 403,
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
-            Self::CaMaintenance => 503,
+            Self::CaMaintenance | Self::TooManyConnections | Self::StoreUnavailable => 503,
         }
     }
 
@@ -154,6 +167,9 @@ impl ProblemKind {
             Self::AlreadyRevoked => "Certificate already revoked",
             Self::Internal => "Internal error",
             Self::CaMaintenance => "CA down for maintenance",
+            Self::TooManyConnections => "Too many connections",
+            Self::StoreUnavailable => "Store unavailable",
+            Self::RenewalSignature => "Renewal not signed by the current certificate",
         }
     }
 
@@ -222,6 +238,11 @@ mod tests {
         assert_eq!(ProblemKind::KeyPolicy.status(), 422);
         assert_eq!(ProblemKind::PayloadTooLarge.status(), 413);
         assert_eq!(ProblemKind::CertificateRevoked.status(), 403);
+        assert_eq!(ProblemKind::StoreUnavailable.status(), 503);
+        assert_eq!(
+            ProblemKind::StoreUnavailable.type_uri(),
+            "urn:webra2-mock:problem:store-unavailable"
+        );
     }
 
     #[test]

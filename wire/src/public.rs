@@ -42,6 +42,87 @@ pub struct AuthRequest {
 pub struct Pkcs12Request {
     /// The PIN (at least [`PKCS12_PIN_MIN_CHARS`] characters).
     pub pin: String,
+    /// The form of the file: `modern` or `legacy`; the profile's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compat: Option<Pkcs12Compat>,
+}
+
+/// The two forms of a PKCS#12 the service writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pkcs12Compat {
+    /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with an HMAC-SHA256 MAC: what
+    /// OpenSSL 3 writes by default.
+    #[default]
+    Modern,
+    /// Key bags under pbeWithSHAAnd3-KeyTripleDES-CBC, certificates under
+    /// pbeWithSHAAnd40BitRC2-CBC, a SHA-1 MAC: what `openssl pkcs12 -export
+    /// -legacy` writes, and what Windows Server 2016 and older and the macOS
+    /// Keychain open.
+    Legacy,
+}
+
+impl fmt::Display for Pkcs12Compat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pkcs12Compat::Modern => "modern",
+            Pkcs12Compat::Legacy => "legacy",
+        })
+    }
+}
+
+impl FromStr for Pkcs12Compat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "modern" => Ok(Pkcs12Compat::Modern),
+            "legacy" => Ok(Pkcs12Compat::Legacy),
+            other => Err(format!("unknown PKCS#12 form {other:?} (modern, legacy)")),
+        }
+    }
+}
+
+/// The manual's PIN rule: half-width alphanumerics (`0-9 A-Z a-z`), case-sensitive,
+/// between `min_chars` and `max_chars` characters (profile settings; the manual sets
+/// no length: "文字数には制限はありません").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinRule {
+    /// The fewest characters.
+    pub min_chars: usize,
+    /// The most characters (a bound against abuse, not the manual's).
+    pub max_chars: usize,
+}
+
+impl Default for PinRule {
+    fn default() -> Self {
+        Self {
+            min_chars: PKCS12_PIN_MIN_CHARS,
+            max_chars: PKCS12_PIN_MAX_CHARS,
+        }
+    }
+}
+
+impl PinRule {
+    /// The rule in words, the same on the page, from the server and from the client.
+    pub fn describe(&self) -> String {
+        format!(
+            "PIN は半角英数字（0-9 A-Z a-z、大文字と小文字は区別されます）で {} 文字から {} 文字まで / the PIN is half-width letters and digits (0-9 A-Z a-z, case-sensitive), {} to {} characters",
+            self.min_chars, self.max_chars, self.min_chars, self.max_chars
+        )
+    }
+
+    /// Checks `pin`; the error is [`PinRule::describe`].
+    pub fn check(&self, pin: &str) -> Result<(), String> {
+        let len = pin.chars().count();
+        let ok = (self.min_chars..=self.max_chars).contains(&len)
+            && pin.chars().all(|c| c.is_ascii_alphanumeric());
+        if ok {
+            Ok(())
+        } else {
+            Err(self.describe())
+        }
+    }
 }
 
 impl fmt::Debug for Pkcs12Request {
@@ -78,6 +159,12 @@ pub struct AuthResponse {
         with = "time::serde::rfc3339::option"
     )]
     pub session_expires_at: Option<OffsetDateTime>,
+    /// The PIN rule of the PKCS#12 path (and of the key the page protects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_rule: Option<PinRule>,
+    /// The PKCS#12 form the profile writes when none is asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs12_compat: Option<Pkcs12Compat>,
 }
 
 /// `201` answer to `POST /issue/{token}/csr`.
@@ -181,5 +268,39 @@ mod tests {
         }
         assert!("dsa-1024".parse::<KeySpec>().is_err());
         assert!("rsa-x".parse::<KeySpec>().is_err());
+    }
+
+    #[test]
+    fn the_pin_rule_takes_half_width_alphanumerics_within_its_lengths() {
+        let rule = PinRule {
+            min_chars: 1,
+            max_chars: 8,
+        };
+        for ok in ["a", "Z", "0", "Abc123", "12345678"] {
+            assert_eq!(rule.check(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "123456789",
+            "pin pin",
+            "ｐｉｎ",
+            "１２３４",
+            "pin-1",
+            "ピン",
+        ] {
+            assert_eq!(rule.check(bad), Err(rule.describe()), "{bad}");
+        }
+        assert!(rule.describe().contains("1 文字から 8 文字まで"));
+    }
+
+    #[test]
+    fn the_pkcs12_form_is_optional_and_lowercase_on_the_wire() {
+        let plain: Pkcs12Request = serde_json::from_str(r#"{"pin":"1234"}"#).expect("parses");
+        assert_eq!(plain.compat, None);
+        let legacy: Pkcs12Request =
+            serde_json::from_str(r#"{"pin":"1234","compat":"legacy"}"#).expect("parses");
+        assert_eq!(legacy.compat, Some(Pkcs12Compat::Legacy));
+        assert!(serde_json::from_str::<Pkcs12Request>(r#"{"pin":"1","compat":"old"}"#).is_err());
+        assert_eq!("modern".parse(), Ok(Pkcs12Compat::Modern));
     }
 }

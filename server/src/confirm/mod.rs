@@ -17,10 +17,11 @@ mod tests;
 pub mod verifier;
 
 use crate::clock::Clock;
+use crate::listener::{accept_loop, Connection, Limits};
 use axum::http::Request;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use rustls::server::WebPkiClientVerifier;
@@ -28,23 +29,18 @@ use rustls::time_provider::TimeProvider;
 use rustls::RootCertStore;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use webra2_ca::Ca;
 
-/// How long a client may take to complete the TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection whose handshake failed is kept half-open so the
 /// client reads the alert (see [`serve`]).
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long [`serve`] waits for open connections to finish after shutdown.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::listener::DRAIN_TIMEOUT;
 
 /// The client certificate a connection's handshake verified, in the request
 /// extensions of every request on that connection.
@@ -111,7 +107,8 @@ pub fn tls_config_from_parts(
 /// connection's verified client certificate (if any) is put into the request
 /// extensions as [`PeerCertificate`].
 ///
-/// A failed or slow (over [`HANDSHAKE_TIMEOUT`]) handshake is logged at debug
+/// Connections are accepted within `limits` ([`crate::listener`]); a failed
+/// handshake, or one slower than `limits.header_timeout`, is logged at debug
 /// and the connection dropped. When `shutdown` resolves the listener stops
 /// accepting, open connections are asked to finish, and this returns once
 /// they have or after [`DRAIN_TIMEOUT`].
@@ -119,47 +116,14 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     router: Router,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(tls);
-    // Dropping `stop_tx` (or sending on it) tells connections to wind down;
-    // every connection holds a `done_rx`, so `done_tx.closed()` is "all gone".
-    let (stop_tx, stop_rx) = watch::channel(());
-    let (done_tx, done_rx) = watch::channel(());
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // EMFILE and friends: back off rather than spin or die.
-                    tracing::warn!(error = %e, "confirm listener: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        tokio::spawn(connection(
-            tcp,
-            peer,
-            acceptor.clone(),
-            router.clone(),
-            stop_rx.clone(),
-            done_rx.clone(),
-        ));
-    }
-    drop(listener);
-    drop(done_rx);
-    let _ = stop_tx.send(());
-    if tokio::time::timeout(DRAIN_TIMEOUT, done_tx.closed())
-        .await
-        .is_err()
-    {
-        tracing::warn!("confirm listener: connections still open after the drain timeout");
-    }
-    Ok(())
+    accept_loop(listener, limits, "confirm", shutdown, move |tcp, conn| {
+        connection(tcp, conn, acceptor.clone(), router.clone(), limits)
+    })
+    .await
 }
 
 /// Closes a connection whose handshake failed so that the client reads our
@@ -185,15 +149,19 @@ async fn linger(mut tcp: TcpStream) {
 
 async fn connection(
     tcp: TcpStream,
-    peer: SocketAddr,
+    mut conn: Connection,
     acceptor: TlsAcceptor,
     router: Router,
-    mut stop: watch::Receiver<()>,
-    _done: watch::Receiver<()>,
+    limits: Limits,
 ) {
+    let peer = conn.peer;
+    if !conn.admitted {
+        // Over the cap: no handshake to spend on it (an HTTP answer would need one).
+        return;
+    }
     let handshake = tokio::select! {
-        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp).into_fallible()) => r,
-        _ = stop.changed() => return,
+        r = tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp).into_fallible()) => r,
+        _ = conn.stop.changed() => return,
     };
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
@@ -201,7 +169,7 @@ async fn connection(
             tracing::debug!(%peer, error = %e, "confirm listener: TLS handshake failed");
             tokio::select! {
                 () = linger(tcp) => {}
-                _ = stop.changed() => {}
+                _ = conn.stop.changed() => {}
             }
             return;
         }
@@ -222,15 +190,19 @@ async fn connection(
         }
         req
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let conn = builder
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let served = builder
         .serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(service));
-    tokio::pin!(conn);
+    tokio::pin!(served);
     let served = tokio::select! {
-        r = conn.as_mut() => r,
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
+        r = served.as_mut() => r,
+        _ = conn.stop.changed() => {
+            served.as_mut().graceful_shutdown();
+            served.await
         }
     };
     if let Err(e) = served {

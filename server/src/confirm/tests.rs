@@ -250,7 +250,8 @@ impl Server {
         let port = listener.local_addr()?.port();
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state(ca, store, clock));
-        let task = tokio::spawn(serve(listener, tls, app, async move {
+        let limits = crate::Settings::for_tests().limits();
+        let task = tokio::spawn(serve(listener, tls, app, limits, async move {
             let _ = stopped.await;
         }));
         Ok(Server {

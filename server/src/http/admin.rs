@@ -91,7 +91,7 @@ pub async fn make_certificate(
     headers: HeaderMap,
     AdminJson(req): AdminJson<CreateCertificate>,
 ) -> Result<Response, AppError> {
-    let order = FactoryOrder::parse(&req)?;
+    let order = FactoryOrder::parse(&req, &state.service.pin_rule())?;
     let made = state.service.make_certificate(order).await?;
     if wants_json(&headers) {
         let body = CreatedCertificate {
@@ -144,12 +144,12 @@ pub async fn set_clock(
     AdminJson(req): AdminJson<SetClock>,
 ) -> Result<Json<ClockView>, AppError> {
     let now = ServiceInstant::parse(req.now, "now")?;
-    Ok(Json(state.service.set_clock(now, req.running)))
+    Ok(Json(state.service.set_clock(now, req.running).await?))
 }
 
 /// `DELETE /admin/clock`: back to real time.
-pub async fn reset_clock(State(state): State<AppState>) -> Json<ClockView> {
-    Json(state.service.reset_clock())
+pub async fn reset_clock(State(state): State<AppState>) -> Result<Json<ClockView>, AppError> {
+    Ok(Json(state.service.reset_clock().await?))
 }
 
 /// `GET /admin/faults`: the active faults.
@@ -166,8 +166,8 @@ pub async fn put_faults(
 }
 
 /// `DELETE /admin/faults`: clears every fault.
-pub async fn delete_faults(State(state): State<AppState>) -> Json<FaultSet> {
-    Json(state.service.clear_faults())
+pub async fn delete_faults(State(state): State<AppState>) -> Result<Json<FaultSet>, AppError> {
+    Ok(Json(state.service.clear_faults().await?))
 }
 
 /// `GET /metrics`: the registry in the Prometheus text format.

@@ -9,7 +9,7 @@ use webra2_wire::ProblemKind;
 use super::problem::AppError;
 
 /// Every file under `/static/`: name, media type, bytes.
-const FILES: [(&str, &str, &str); 3] = [
+const FILES: [(&str, &str, &str); 4] = [
     (
         "site.css",
         "text/css; charset=utf-8",
@@ -19,6 +19,11 @@ const FILES: [(&str, &str, &str); 3] = [
         "webra2-crypto.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/webra2-crypto.js"),
+    ),
+    (
+        "site.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/site.js"),
     ),
     (
         "enroll.js",

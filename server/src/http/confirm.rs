@@ -30,7 +30,8 @@ pub async fn confirm(
     let mut response = if wants_json(&headers) {
         Json(confirmation).into_response()
     } else {
-        Html(pages::confirmation(&confirmation).into_string()).into_response()
+        let site = format!("{}{}", state.service.public_url(), webra2_wire::paths::HOME);
+        Html(pages::confirmation(&confirmation, &site).into_string()).into_response()
     };
     response
         .headers_mut()

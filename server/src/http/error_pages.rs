@@ -17,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use webra2_wire::{Kind, ProblemKind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
+use webra2_wire::{EnrollmentState, Kind, ProblemKind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
 
 /// Whether the client asked for a page rather than data.
 pub fn wants_html(headers: &HeaderMap) -> bool {
@@ -52,10 +52,24 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
         return resp;
     };
     let context = resp.extensions().get::<ErrorContext>().cloned();
-    let site_kind = match (&token, context.as_ref().and_then(|c| c.site)) {
-        (_, Some(site)) => Some(site),
-        (Some(t), None) if kind != ProblemKind::UnknownUrl => state.service.site_of(t).await,
+    // The state of the URL is read when the page depends on it: a session
+    // asked for on a URL that has issued cannot be had by entering the
+    // password again, so such a page says the certificate was issued.
+    let needs_state = matches!(
+        kind,
+        ProblemKind::SessionRequired | ProblemKind::SessionExpired
+    );
+    let site_known = context.as_ref().and_then(|c| c.site);
+    let url_state = match &token {
+        Some(t) if kind != ProblemKind::UnknownUrl && (needs_state || site_known.is_none()) => {
+            state.service.url_state(t).await
+        }
         _ => None,
+    };
+    let site_kind = site_known.or(url_state.map(|(site, _)| site));
+    let shown = match url_state {
+        Some((_, EnrollmentState::Issued)) if needs_state => ProblemKind::UrlAlreadyUsed,
+        _ => kind,
     };
     let site_title = match site_kind {
         Some(Kind::Renew) => SITE_TITLE_RENEW,
@@ -64,7 +78,7 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
     // Links back to Step 1 only for a token that names an enrollment.
     let link_token = site_kind.and(token.as_deref());
     let problem = context.map(|c| c.problem);
-    let page = pages::error(site_title, link_token, Some(kind), problem.as_ref()).into_string();
+    let page = pages::error(site_title, link_token, Some(shown), problem.as_ref()).into_string();
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(

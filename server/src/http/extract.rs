@@ -130,10 +130,28 @@ pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
                     CSR_BODY_LIMIT / 1024
                 ),
             )
+        } else if timed_out(&rejection) {
+            AppError::new(
+                ProblemKind::BadRequest,
+                "the request body stopped arriving: the rest was not sent in time",
+            )
         } else {
             AppError::new(ProblemKind::BadRequest, rejection.body_text())
         }
     })
+}
+
+/// Whether the body failed because the client stopped sending it
+/// (`RequestBodyTimeoutLayer`, see `observe.rs`).
+fn timed_out(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// A JSON body (any `*json` media type) or, for browsers, a form body.

@@ -33,8 +33,14 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
     let Some(route) = route else {
         return next.run(req).await;
     };
-    let Some(fault) = state.service.faults().take(&route, req.method().as_str()) else {
-        return next.run(req).await;
+    let fault = match state
+        .service
+        .take_fault(&route, req.method().as_str())
+        .await
+    {
+        Ok(Some(fault)) => fault,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return AppError::from(e).into_response(),
     };
     let kind = fault.kind();
     state.service.metrics().fault_injected(kind.as_str());

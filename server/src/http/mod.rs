@@ -26,8 +26,10 @@ pub use extract::{BODY_LIMIT, CSR_BODY_LIMIT};
 pub use problem::{AppError, ErrorContext};
 
 use crate::state::AppState;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use webra2_wire::paths::*;
@@ -36,7 +38,9 @@ use webra2_wire::{Health, ProblemKind};
 /// The public listener: the issuance site and the CA's published files.
 pub fn public_router(state: AppState) -> Router {
     let routes = Router::new()
+        .route(HOME, get(site::home))
         .route(HEALTHZ, get(healthz))
+        .route(READYZ, get(readyz))
         .route(ISSUE, get(site::step1))
         .route(ISSUE_AUTH, post(site::auth))
         .route(
@@ -56,7 +60,9 @@ pub fn public_router(state: AppState) -> Router {
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
-    finish(routes, state).layer(pages)
+    finish(routes, state)
+        .layer(pages)
+        .layer(middleware::from_fn(respond::no_store_pages))
 }
 
 /// The confirm listener's routes alone, without the shared layers: what
@@ -64,6 +70,7 @@ pub fn public_router(state: AppState) -> Router {
 pub fn confirm_routes(state: AppState) -> Router {
     Router::new()
         .route(CONFIRM, get(confirm::confirm))
+        .route(STATIC_FILE, get(assets::file))
         .route(HEALTHZ, get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -75,7 +82,9 @@ pub fn confirm_routes(state: AppState) -> Router {
 pub fn confirm_router(state: AppState) -> Router {
     let routes = with_faults(confirm_routes(state.clone()), state.clone());
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
-    observe::observe(routes, state).layer(pages)
+    observe::observe(routes, state)
+        .layer(pages)
+        .layer(middleware::from_fn(respond::no_store_pages))
 }
 
 /// The admin listener: preparation, outbox, certificates, clock, faults.
@@ -127,11 +136,38 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
     observe::observe(router, state)
 }
 
+/// What a plain-HTTP listener at its connection cap answers on a connection
+/// over it (see [`crate::listener`]): `503 too-many-connections`, then close.
+pub fn full_router() -> Router {
+    Router::new().fallback(full)
+}
+
+async fn full() -> Response {
+    let mut resp = AppError::new(
+        ProblemKind::TooManyConnections,
+        "this listener holds as many connections as it may; try again shortly",
+    )
+    .into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
 /// `GET /healthz` (public and confirm listeners).
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
     })
+}
+
+/// `GET /readyz` (public listener): `200` when the store answers, else
+/// `503 store-unavailable`. `/healthz` stays a liveness answer.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+    state.service.ready().await?;
+    Ok(Json(Health {
+        status: "ready".into(),
+    }))
 }
 
 async fn not_found() -> AppError {

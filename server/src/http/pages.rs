@@ -1,17 +1,29 @@
 //! The issuance site's pages, one per step, in Japanese as the manual shows them,
 //! and the error pages a browser sees. Steps 1 and 3 work without JavaScript;
-//! Step 2's key generation needs it (`/static/enroll.js`) and falls back to a
-//! pasted request or to a key made by the service. maud escapes every value.
+//! Step 2's key generation needs it (`/static/enroll.js`), says so when it is
+//! off, and falls back to a pasted request or to a key made by the service.
+//! maud escapes every value. Dates are written as the Windows certificate
+//! dialog writes them (`2026/12/02`, [`webra2_wire::jst_slash_date`]).
 
-use maud::{html, Markup, DOCTYPE};
-use webra2_wire::{AuthResponse, Confirmation, Fingerprint, Issued, Problem, ProblemKind};
+use crate::service::RootView;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use webra2_wire::{
+    jst_slash_date, AuthResponse, Confirmation, Issued, PinRule, Pkcs12Compat, Problem, ProblemKind,
+};
 
 /// The PIN rule as an HTML pattern: half-width alphanumerics, as many as the
-/// service's PKCS#12 path takes (the page script checks the same).
-const PIN_PATTERN: &str = "[A-Za-z0-9]{4,128}";
+/// profile lets the PKCS#12 path take (the page script checks the same).
+fn pin_pattern(rule: &PinRule) -> String {
+    format!("[A-Za-z0-9]{{{},{}}}", rule.min_chars, rule.max_chars)
+}
 /// Where a page's scripts and style sheet are served (see [`super::assets`]).
 const CSS: &str = "/static/site.css";
-const SCRIPTS: [&str; 2] = ["/static/webra2-crypto.js", "/static/enroll.js"];
+/// Every page's script: buttons that are links react to Space.
+const SITE_SCRIPT: &str = "/static/site.js";
+/// Step 2's and Step 3's scripts besides it: the key made in the page.
+const ENROLL_SCRIPTS: [&str; 2] = ["/static/webra2-crypto.js", "/static/enroll.js"];
+/// No icon file: an empty one, so browsers ask for no `/favicon.ico`.
+const NO_ICON: &str = "data:,";
 
 /// What a page's head and frame need to know.
 struct Frame<'a> {
@@ -34,16 +46,24 @@ fn layout(frame: Frame<'_>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (frame.site_title) " - " (frame.heading) }
+                link rel="icon" href=(NO_ICON);
                 link rel="stylesheet" href=(CSS);
+                script src=(SITE_SCRIPT) defer {}
                 @if frame.scripts {
-                    @for src in SCRIPTS { script src=(src) defer {} }
+                    @for src in ENROLL_SCRIPTS { script src=(src) defer {} }
+                }
+                @if frame.step == Some(2) {
+                    // Without JavaScript the PIN of the key made in the page does nothing.
+                    noscript { style { (PreEscaped("#in-page-key{display:none}")) } }
                 }
             }
             body data-step=[frame.step] data-user-id=[frame.user_id]
                 data-serial=[frame.serial] data-problem=[frame.problem] {
                 header.site { h1 { (frame.site_title) } }
-                h2.step { (frame.heading) }
-                (body)
+                main {
+                    h2.step #page-heading tabindex="-1" { (frame.heading) }
+                    (body)
+                }
                 footer { p { "webra2-mock: テスト用の模擬認証局です。本番の証明書ではありません。" } }
             }
         }
@@ -72,7 +92,7 @@ pub fn step1(site_title: &str, token: &str, error: Option<&Problem>) -> Markup {
                 div.error role="alert" data-problem="wrong-password" {
                     p { "認証情報パスワードが正しくありません。" }
                     @if let Some(n) = p.remaining_attempts {
-                        p #remaining-attempts { "あと " strong { (n) } " 回間違えると、このURLはロックされます。" }
+                        p #remaining-attempts { "あと " strong { (n) } " 回間違えると、この URL はロックされます。" }
                     }
                     p { "管理者から通知された認証情報パスワードを、大文字と小文字に注意してもう一度入力してください。" }
                 }
@@ -89,8 +109,23 @@ pub fn step1(site_title: &str, token: &str, error: Option<&Problem>) -> Markup {
     )
 }
 
-/// Step 2: the fixed CSP and key length, the PIN, and 発行; the service-made key as fallback.
-pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
+/// The root CA to compare (the manual's check Ⓐ): its name, the full
+/// subject beside it, the SHA-1 fingerprint.
+fn root_check(root: &RootView, ids: bool) -> Markup {
+    html! {
+        p {
+            "発行先 : " strong.root-name id=[ids.then_some("root-name")] { (root.name) }
+            br;
+            span.subject { "(サブジェクト全体 : " code id=[ids.then_some("root-subject")] { (root.subject) } ")" }
+        }
+        p { "拇印 (SHA-1) : " span.fingerprint id=[ids.then_some("sha1")] { (root.fingerprint.sha1) } }
+    }
+}
+
+/// Step 2: the fixed CSP and key length, the PIN, and 発行; without
+/// JavaScript, a pasted request or the service-made key, whose file holds the
+/// root, so the root's fingerprint check comes before its download.
+pub fn step2(site_title: &str, token: &str, auth: &AuthResponse, root: &RootView) -> Markup {
     let frame = Frame {
         site_title,
         heading: step_heading(2, "証明書の発行"),
@@ -101,9 +136,21 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
         scripts: true,
     };
     let step3 = format!("/issue/{token}/step3");
+    let rule = auth.pin_rule.unwrap_or_default();
+    let legacy = auth.pkcs12_compat == Some(Pkcs12Compat::Legacy);
     layout(
         frame,
         html! {
+            noscript {
+                div.error #no-javascript {
+                    p { strong { "このブラウザーでは JavaScript が無効になっています。" } }
+                    p { "「発行」でブラウザーの中に鍵を生成するには JavaScript が必要です。JavaScript を有効にできない場合は、次のどちらかの方法で発行してください。" }
+                    ul {
+                        li { a href="#paste" { "証明書要求を貼り付けて発行する" } " : 別の方法で作成した証明書要求 (PKCS#10) を使います。" }
+                        li { a href="#server-pkcs12" { "鍵をサーバーで生成する" } " : 鍵と証明書を PIN で保護したファイル (PKCS#12) をダウンロードします。" }
+                    }
+                }
+            }
             p #csp { "CSP : " (auth.csp) }
             p #key-length { "Key 長 : " (auth.key_length) " bit" }
             div.hint {
@@ -112,27 +159,44 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
                 p { "このページでは、ブラウザーの中で鍵ペアを生成します。秘密鍵がブラウザーの外へ送られることはありません。" }
             }
             form #enroll method="post" action={ "/issue/" (token) "/csr" }
-                data-key-length=(auth.key_length) data-step3=(step3) {
-                h3 { "PIN の設定" }
-                p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。"
-                    "半角英数字 4 文字以上で入力します。大文字と小文字は区別されます。" }
-                // No `name`: the PIN is never posted, it only encrypts the file in the page.
-                p { label for="pin" { "PIN" } input type="password" id="pin" autocomplete="new-password"; }
-                p { label for="pin-confirm" { "PIN (確認)" } input type="password" id="pin-confirm" autocomplete="new-password"; }
+                data-key-length=(auth.key_length) data-step3=(step3)
+                data-pin-min=(rule.min_chars) data-pin-max=(rule.max_chars) data-pin-rule=(rule.describe()) {
+                div #in-page-key {
+                    h3 { "PIN の設定" }
+                    p { "証明書と秘密鍵をまとめたファイル (PKCS#12) を保護する PIN を決めてください。" }
+                    p.pin-rule { (rule.describe()) }
+                    // No `name`: the PIN is never posted, it only encrypts the file in the page.
+                    p { label for="pin" { "PIN" } input type="password" id="pin" autocomplete="new-password"; }
+                    p { label for="pin-confirm" { "PIN (確認)" } input type="password" id="pin-confirm" autocomplete="new-password"; }
+                }
                 p.warning { "「発行」ボタンは一度だけ押してください。処理が終わるまで、ボタンを再度押したり、ページを再読み込みしたりしないでください。" }
                 p { button.primary type="submit" id="issue" { "発行" } }
                 p.status #enroll-status role="status" {}
-                details #paste {
+                // Open, so it is there without JavaScript; enroll.js closes it.
+                details #paste open {
                     summary { "証明書要求を貼り付けて発行する (JavaScript が使えない場合)" }
-                    p { "別の方法で作成した証明書要求 (PKCS#10, PEM) を貼り付けて「発行」を押してください。" }
-                    textarea #csr name="csr" rows="10" cols="66" placeholder="-----BEGIN CERTIFICATE REQUEST-----" {}
+                    p { "別の方法で作成した証明書要求を貼り付けて「発行」を押してください。PKCS#10 のほか、Windows の certreq が作る CMC / PKCS#7 形式も受け付けます (PEM または Base64)。" }
+                    p { label.block for="csr" { "証明書要求 (PEM または Base64)" } }
+                    textarea #csr name="csr" rows="10" placeholder="-----BEGIN CERTIFICATE REQUEST-----" {}
                 }
             }
-            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3) {
+            form #server-pkcs12 method="post" action={ "/issue/" (token) "/pkcs12" } data-step3=(step3)
+                data-pin-min=(rule.min_chars) data-pin-max=(rule.max_chars) data-pin-rule=(rule.describe()) {
                 h3 { "鍵をサーバーで生成する (代替手段)" }
                 p { "ブラウザーで鍵を生成できない場合は、サービスが鍵を生成し、証明書と一緒に PIN で保護した PKCS#12 ファイルとして渡します。" }
-                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(PIN_PATTERN) autocomplete="new-password"; }
+                div.hint #server-root-check {
+                    p.label { "◆ルート CA 証明書の確認◆" }
+                    p { "このファイルにはルート CA 証明書も入っています。インストールする前に、途中で表示されるルート CA の発行先と拇印が次の値と一致することを必ず確認してください。一致しない場合はインストールせず、管理者に連絡してください。" }
+                    (root_check(root, false))
+                }
+                p.pin-rule { (rule.describe()) }
+                p { label for="server-pin" { "PIN" } input type="password" id="server-pin" name="pin" pattern=(pin_pattern(&rule)) autocomplete="new-password"; }
                 p { label for="server-pin-confirm" { "PIN (確認)" } input type="password" id="server-pin-confirm" autocomplete="new-password"; }
+                fieldset #pkcs12-compat {
+                    legend { "ファイルの形式" }
+                    p { label { input type="radio" name="compat" value="modern" checked[!legacy]; " 標準 (Windows 10 以降、Windows Server 2019 以降、OpenSSL 3): AES-256, SHA-256" } }
+                    p { label { input type="radio" name="compat" value="legacy" checked[legacy]; " 古い Windows / macOS 用 (Windows Server 2016 以前、macOS キーチェーン): 3DES, RC2-40, SHA-1" } }
+                }
                 p { button type="submit" id="server-issue" { "サーバーで鍵を生成して発行" } }
                 p.status #server-status role="status" {}
                 p { "ダウンロードが終わったら、" a href=(step3) { "【ステップ3】証明書のインストール" } " へ進んでください。" }
@@ -141,14 +205,69 @@ pub fn step2(site_title: &str, token: &str, auth: &AuthResponse) -> Markup {
     )
 }
 
-/// Step 3: the root with its fingerprint, then the client certificate; Step 4's URL.
+/// Where each file goes, per platform, as steps (12)–(24) of the manual do
+/// for Windows: the root into 信頼されたルート証明機関, the PKCS#12 into 個人.
+fn install_guide(root: &RootView) -> Markup {
+    html! {
+        section #install-guide {
+            h3 { "インストールのしかた" }
+            p { "「インストール」のボタンはファイルを保存します。保存したファイルを、お使いの環境に合わせて次の手順でインストールしてください。ルート CA 証明書を先にインストールします。" }
+            details #guide-windows open {
+                summary { "Windows (Edge, Chrome, Internet Explorer)" }
+                p { strong { "ルート CA 証明書 (root.crt)" } }
+                ol {
+                    li { "保存した root.crt をダブルクリックし、「証明書のインストール」を押します。" }
+                    li { "証明書のインポート ウィザードで「現在のユーザー」を選び、「次へ」を押します。" }
+                    li { "「証明書をすべて次のストアに配置する」を選び、「参照」から「信頼されたルート証明機関」を選んで「次へ」、「完了」を押します。" }
+                    li { "セキュリティ警告に表示される拇印 (sha1) が、上の拇印と一致することを確認してから「はい」を押します。" }
+                }
+                p { strong { "クライアント証明書 (.p12)" } }
+                ol {
+                    li { "保存した .p12 ファイルをダブルクリックし、「現在のユーザー」を選んで「次へ」を押します。" }
+                    li { "ファイル名を確かめて「次へ」を押し、ステップ2で決めた PIN を入力して「次へ」を押します。" }
+                    li { "「証明書をすべて次のストアに配置する」を選び、「参照」から「個人」を選んで「次へ」、「完了」を押します。" }
+                }
+            }
+            details #guide-macos {
+                summary { "macOS (Safari, Chrome)" }
+                p { strong { "ルート CA 証明書 (root.crt)" } }
+                ol {
+                    li { "保存した root.crt をダブルクリックし、キーチェーン「ログイン」に追加します。" }
+                    li { "キーチェーンアクセスで証明書「" (root.name) "」を開き、SHA-1 の指紋が上の拇印と一致することを確認します。" }
+                    li { "「信頼」を開き、「この証明書を使用するとき」を「常に信頼」にしてウインドウを閉じます。" }
+                }
+                p { strong { "クライアント証明書 (.p12)" } }
+                ol {
+                    li { "保存した .p12 ファイルをダブルクリックし、キーチェーン「ログイン」を選びます。" }
+                    li { "ステップ2で決めた PIN を入力します。証明書と秘密鍵が「自分の証明書」に入ります。" }
+                }
+            }
+            details #guide-firefox {
+                summary { "Firefox (Windows, macOS, Linux)" }
+                p { "Firefox は OS とは別の証明書ストアを使います。" }
+                p { strong { "ルート CA 証明書 (root.crt)" } }
+                ol {
+                    li { "「設定」→「プライバシーとセキュリティ」→「証明書を表示...」を開き、「認証局証明書」タブで「読み込む...」を押して root.crt を選びます。" }
+                    li { "「この認証局によるウェブサイトの識別を信頼する」にチェックを入れ、「表示」で SHA-1 の指紋が上の拇印と一致することを確認してから「OK」を押します。" }
+                }
+                p { strong { "クライアント証明書 (.p12)" } }
+                ol {
+                    li { "同じ画面の「あなたの証明書」タブで「読み込む...」を押し、保存した .p12 ファイルを選びます。" }
+                    li { "ステップ2で決めた PIN を入力します。" }
+                }
+            }
+        }
+    }
+}
+
+/// Step 3: the root with its fingerprint, then the client certificate, where
+/// each goes; Step 4's URL.
 pub fn step3(
     site_title: &str,
     token: &str,
     user_id: &str,
     issued: &Issued,
-    fp: &Fingerprint,
-    root_subject: &str,
+    root: &RootView,
 ) -> Markup {
     let frame = Frame {
         site_title,
@@ -157,34 +276,44 @@ pub fn step3(
         user_id: Some(user_id),
         serial: Some(&issued.serial),
         problem: None,
-        scripts: false,
+        scripts: true,
     };
     let cert = |format: &str| format!("/issue/{token}/certificate?format={format}");
     layout(
         frame,
         html! {
             p { "証明書が発行されました。次の順番でインストールしてください。" }
+            p.warning #reload-warning {
+                "ステップ2でブラウザーが生成した秘密鍵は、このページの中にだけあります。"
+                "「クライアント証明書のインストール」でファイルを保存する前にこのページを再読み込みしたり、閉じたり、前のページに戻ったりすると、秘密鍵は失われ、この証明書は使えなくなります。"
+            }
             h3 { "1. ルート CA 証明書のインストール" }
-            p { "発行先 : " code #root-subject { (root_subject) } }
-            p { "拇印 (SHA-1) : " span.fingerprint #sha1 { (fp.sha1) } }
+            (root_check(root, true))
             div.hint {
                 p.label { "◆ヒント◆" }
-                p { "インストールの途中で表示される拇印が、上の値と一致することを必ず確認してください。一致しない場合はインストールせず、管理者に連絡してください。" }
+                p { "インストールの途中で表示される発行先が「" (root.name) "」であること、拇印が上の値と一致することを必ず確認してください。一致しない場合はインストールせず、管理者に連絡してください。" }
             }
             p { a.button.primary #root-ca role="button" href="/ca/root.crt" download="root.crt" { "ルート CA 証明書のインストール" } }
             h3 { "2. クライアント証明書のインストール" }
+            p { "ユーザーID : " (user_id) }
             p { "シリアル番号 : " code #serial { (issued.serial) } }
-            p { "有効期間 : " (issued.not_before.date()) " ～ " (issued.not_after.date()) }
+            p { "有効期間 : " span #validity { (jst_slash_date(issued.not_before)) " ～ " (jst_slash_date(issued.not_after)) } }
             p { a.button.primary #client-cert role="button" href=(cert("pem")) { "クライアント証明書のインストール" } }
             p.status #pkcs12-status role="status" hidden {}
+            p #no-key-note {
+                "このページから保存できるのは証明書だけです (秘密鍵は含まれません)。"
+                "秘密鍵は、証明書要求を作成した場所にあります。ブラウザーで鍵を生成した場合は、そのとき保存した PKCS#12 ファイル (.p12) をインストールしてください。"
+                "保存する前にページを閉じてしまった場合は、管理者に再発行を依頼してください。"
+            }
             p { "証明書だけを取り出す場合: "
                 a #cert-pem href=(cert("pem")) { "PEM" } " / "
                 a #cert-der href=(cert("der")) { "DER" } " / "
                 a #cert-p7c href=(cert("p7c")) { "PKCS#7" } }
+            (install_guide(root))
             h2.step { (step_heading(4, "証明書の確認")) }
             @if let Some(url) = &issued.confirm_url {
                 p { "インストールが終わったら、証明書確認ページを開いてください。ブラウザーが証明書の選択を求めたら、いまインストールした証明書を選びます。" }
-                p { "証明書確認ページ : " a #confirm-url href=(url) { (url) } }
+                p { "証明書確認ページ : " a.url #confirm-url href=(url) { (url) } }
             }
         },
     )
@@ -218,9 +347,9 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
             false,
         ),
         Some(ProblemKind::UrlAlreadyUsed) => text(
-            "この URL は使用済みです",
-            "このワンタイム URL では、すでに証明書が発行されています。ワンタイム URL は一度しか使えません。",
-            ASK_ADMIN,
+            "この URL では証明書が発行済みです",
+            "このワンタイム URL では、すでに証明書が発行されています。ワンタイム URL は一度しか使えないため、この URL でもう一度発行することはできません。",
+            "発行したときに保存したファイル (クライアント証明書の PKCS#12 ファイルなど) をまだインストールしていない場合は、ステップ3の手順でインストールしてください。ステップ3の画面は、発行したブラウザーでこの URL を開き直すと表示されます。ファイルを保存していない場合や、発行した覚えがない場合は、管理者に連絡してください。",
             false,
         ),
         Some(ProblemKind::UrlExpired) => text(
@@ -255,8 +384,8 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
         ),
         Some(ProblemKind::BadCsr) => text(
             "証明書要求を読み取れません",
-            "送信された証明書要求 (PKCS#10) の形式が正しくありません。",
-            BACK,
+            "送信された証明書要求 (PKCS#10、CMC、PKCS#7) の形式が正しくないか、証明書要求が空です。",
+            "認証情報パスワードを入力し直してから、ステップ2でもう一度発行してください。JavaScript が無効なブラウザーでは「発行」だけでは鍵を生成できません。ステップ2の「証明書要求を貼り付けて発行する」に証明書要求を貼り付けるか、「鍵をサーバーで生成する」を使ってください。",
             true,
         ),
         Some(ProblemKind::CsrSignatureInvalid) => text(
@@ -269,6 +398,12 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
             "この鍵では発行できません",
             "証明書要求の鍵の種類または長さが、このサイトで許可されていません。",
             "ステップ2に表示された CSP と Key 長のまま、もう一度発行してください。認証情報パスワードから入力し直します。",
+            true,
+        ),
+        Some(ProblemKind::RenewalSignature) => text(
+            "現在の証明書による署名が必要です",
+            "このサイトでは、更新の証明書要求に、更新する現在の証明書 (有効期限内で失効していないもの) の鍵による署名が必要です。",
+            "更新する証明書がインストールされているコンピューターから、もう一度更新してください。認証情報パスワードから入力し直します。",
             true,
         ),
         Some(ProblemKind::PayloadTooLarge) => text(
@@ -305,6 +440,12 @@ fn error_text(kind: Option<ProblemKind>) -> ErrorText {
             "ページが見つかりません",
             "指定されたページは存在しません。",
             "メールに記載された URL から、もう一度手続きを始めてください。",
+            false,
+        ),
+        Some(ProblemKind::StoreUnavailable) => text(
+            "ただいまサービスを利用できません",
+            "サービスのデータベースに一時的に接続できません。入力した内容は登録されていません。",
+            "しばらく待ってから、もう一度お試しください。",
             false,
         ),
         Some(ProblemKind::Internal) => text(
@@ -361,45 +502,74 @@ pub fn error(
             @if let Some(p) = problem {
                 details #problem-detail {
                     summary { "管理者向けの詳細" }
-                    p { code { (p.type_uri) } " (" (p.status) ")" }
-                    p { (p.detail) }
+                    dl.fixed {
+                        dt { "エラーの種類" } dd { (text.heading) " (" code { (p.type_uri) } ")" }
+                        dt { "HTTP ステータス" } dd { (p.status) }
+                        dt { "サービスの記録" } dd { span lang="en" { (p.detail) } " (英語)" }
+                    }
                 }
             }
         },
     )
 }
 
-/// A date as a Japanese page prints it.
-fn japanese_date(at: time::OffsetDateTime) -> String {
-    let format =
-        time::macros::format_description!("[year]年[month]月[day]日 [hour]:[minute]:[second]");
-    at.format(&format).unwrap_or_else(|_| at.to_string())
+/// The public site's front page: where a user starts (the mail's URL), the
+/// root to compare, and the confirmation page; what the confirmation page
+/// links back to.
+pub fn home(root: &RootView, confirm_url: &str) -> Markup {
+    let frame = Frame {
+        site_title: webra2_wire::SITE_TITLE_NEW,
+        heading: "はじめに".to_owned(),
+        step: None,
+        user_id: None,
+        serial: None,
+        problem: None,
+        scripts: false,
+    };
+    layout(
+        frame,
+        html! {
+            p { "クライアント証明書の発行と更新は、管理者から届くメールに記載されたワンタイム URL から始めます。メールの URL を開き、別途通知された認証情報パスワードを入力してください。" }
+            h3 { "ルート CA 証明書" }
+            (root_check(root, true))
+            p { a.button #root-ca role="button" href="/ca/root.crt" download="root.crt" { "ルート CA 証明書のダウンロード" } }
+            h3 { "証明書の確認" }
+            p { "インストールしたクライアント証明書は、" a.url #confirm-url href=(confirm_url) { "証明書確認ページ" } " で確認できます。" }
+        },
+    )
 }
 
-/// Step 4: the confirmation page of the confirm listener.
-pub fn confirmation(c: &Confirmation) -> Markup {
+/// Step 4: the confirmation page of the confirm listener, with the same
+/// style sheet (served there too) and a link back to the public site.
+pub fn confirmation(c: &Confirmation, site_url: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="ja" {
             head {
                 meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "証明書確認ページ" }
+                link rel="icon" href=(NO_ICON);
+                link rel="stylesheet" href=(CSS);
             }
-            body {
-                h1 { "証明書確認ページ" }
-                p { "クライアント証明書が正しくインストールされていることを確認しました。" }
-                table {
-                    tr { th { "ユーザーID" } td { (c.user_id) } }
-                    tr { th { "発行先" } td { (c.subject) } }
-                    tr { th { "発行者" } td { (c.issuer) } }
-                    tr {
-                        th { "有効期間" }
-                        td {
-                            (japanese_date(c.not_before)) " ～ " (japanese_date(c.not_after))
+            body data-step="4" data-serial=(c.serial) {
+                header.site { h1 { "証明書確認ページ" } }
+                main {
+                    h2.step { (step_heading(4, "証明書の確認")) }
+                    p #confirmed { "クライアント証明書が正しくインストールされていることを確認しました。" }
+                    table.details {
+                        tr { th scope="row" { "ユーザーID" } td #user-id { (c.user_id) } }
+                        tr { th scope="row" { "発行先" } td { code { (c.subject) } } }
+                        tr { th scope="row" { "発行者" } td { code { (c.issuer) } } }
+                        tr {
+                            th scope="row" { "有効期間" }
+                            td #validity { (jst_slash_date(c.not_before)) " ～ " (jst_slash_date(c.not_after)) }
                         }
+                        tr { th scope="row" { "シリアル番号" } td { code #serial { (c.serial) } } }
                     }
-                    tr { th { "シリアル番号" } td { code { (c.serial) } } }
+                    p { a #back-to-site href=(site_url) { "証明書発行サイトへ戻る" } }
                 }
+                footer { p { "webra2-mock: テスト用の模擬認証局です。本番の証明書ではありません。" } }
             }
         }
     }
@@ -430,6 +600,8 @@ mod tests {
             CertificateRequired,
             CertificateRevoked,
             NothingToRenew,
+            StoreUnavailable,
+            RenewalSignature,
         ];
         let mut headings = std::collections::HashSet::new();
         for kind in contract {

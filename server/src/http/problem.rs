@@ -12,7 +12,13 @@ use webra2_wire::{EnrollmentState, Kind, Problem, ProblemKind, PROBLEM_CONTENT_T
 pub struct AppError {
     problem: Problem,
     site: Option<Kind>,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
+
+/// The `Retry-After` of `503 store-unavailable`: long enough for a database
+/// restart or a failover to be under way, short enough for a client to get on.
+pub const STORE_RETRY_AFTER_SECS: u64 = 2;
 
 /// What an error answer carries for the layers outside the handler (the
 /// Japanese error pages): the problem itself and the site it happened on, so
@@ -31,7 +37,20 @@ impl AppError {
         Self {
             problem: Problem::new(kind, detail),
             site: None,
+            retry_after: None,
         }
+    }
+
+    /// The store cannot be reached: `503 store-unavailable` with `Retry-After`.
+    /// The cause is logged, never sent.
+    pub fn store_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "store unavailable");
+        let mut err = Self::new(
+            ProblemKind::StoreUnavailable,
+            "the service's database cannot be reached; nothing was changed: try again shortly",
+        );
+        err.retry_after = Some(STORE_RETRY_AFTER_SECS);
+        err
     }
 
     /// A failure of the service itself: the cause is logged, never sent.
@@ -79,11 +98,13 @@ impl From<ServiceError> for AppError {
             ServiceError::BadCsr { .. } => ProblemKind::BadCsr,
             ServiceError::CsrSignatureInvalid { .. } => ProblemKind::CsrSignatureInvalid,
             ServiceError::KeyPolicy { .. } => ProblemKind::KeyPolicy,
+            ServiceError::RenewalSignature { .. } => ProblemKind::RenewalSignature,
             ServiceError::Invalid { .. } => ProblemKind::BadRequest,
             ServiceError::NotFound { .. } => ProblemKind::NotFound,
             ServiceError::AlreadyRevoked { .. } => ProblemKind::AlreadyRevoked,
             ServiceError::NothingToRenew { .. } => ProblemKind::NothingToRenew,
             ServiceError::CertificateRevoked { .. } => ProblemKind::CertificateRevoked,
+            _ if e.is_store_unavailable() => return Self::store_unavailable(e),
             ServiceError::Store(_) | ServiceError::Internal(_) => {
                 return Self::internal(e);
             }
@@ -91,6 +112,7 @@ impl From<ServiceError> for AppError {
         Self {
             problem: Problem::new(kind, detail),
             site,
+            retry_after: None,
         }
     }
 }
@@ -105,6 +127,10 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         // The layers outside read them back: metrics the kind, error pages the whole.
         if let Some(kind) = self.problem.kind() {
             resp.extensions_mut().insert(kind);

@@ -12,19 +12,37 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
 use webra2_wire::{
     AuthRequest, Pkcs12Request, ProblemKind, SiteInfo, HEADER_CONFIRM_URL, HEADER_SERIAL,
 };
 
-/// `GET /issue/{token}`: Step 1.
+/// `GET /`: the front page (a page for browsers; the API has no index).
+pub async fn home(State(state): State<AppState>) -> Response {
+    let service = &state.service;
+    Html(pages::home(&service.root_view(), service.confirm_url()).into_string()).into_response()
+}
+
+/// `GET /issue/{token}`: Step 1. A browser whose session issued on this URL
+/// (Back from Step 3, the mail's URL opened again) is sent to its Step 3.
 pub async fn step1(
     State(state): State<AppState>,
     Token(token): Token,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    if let (false, Some(session)) = (wants_json(&headers), extract::session_token(&headers)) {
+        if state
+            .service
+            .issued_to_session(&token, Some(&session))
+            .await
+            .is_ok()
+        {
+            let step3 = webra2_wire::paths::fill(webra2_wire::paths::ISSUE_STEP3, token.as_str());
+            return Ok(Redirect::to(&step3).into_response());
+        }
+    }
     let enrollment = state.service.open(&token).await?;
     let title = site_title(enrollment.kind);
     if wants_json(&headers) {
@@ -65,7 +83,8 @@ pub async fn auth(
         Json(done.answer).into_response()
     } else {
         let title = site_title(done.enrollment.kind);
-        Html(pages::step2(title, token.as_str(), &done.answer).into_string()).into_response()
+        let root = state.service.root_view();
+        Html(pages::step2(title, token.as_str(), &done.answer, &root).into_string()).into_response()
     };
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
@@ -80,7 +99,12 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
         csr: String,
     }
     match extract::media_type(headers).as_str() {
-        "application/x-pem-file" | "text/plain" | "application/pkcs10" | "application/octet-stream" => {
+        "application/x-pem-file"
+        | "text/plain"
+        | "application/pkcs10"
+        | "application/pkcs7-mime"
+        | "application/cms"
+        | "application/octet-stream" => {
             Ok(body.to_vec())
         }
         "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes::<CsrForm>(body)
@@ -89,7 +113,7 @@ fn csr_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
         other => Err(AppError::new(
             ProblemKind::UnsupportedMediaType,
             format!(
-                "{} is not a request format: send PEM (application/x-pem-file, text/plain) or DER (application/pkcs10)",
+                "{} is not a request format: send PEM or base64 (application/x-pem-file, text/plain) or DER (application/pkcs10, application/pkcs7-mime, application/cms)",
                 if other.is_empty() { "a body without Content-Type" } else { other }
             ),
         )),
@@ -150,8 +174,9 @@ pub async fn pkcs12(
     let req: Pkcs12Request = extract::body(body)
         .and_then(|body| extract::json_or_form(&headers, &body))
         .map_err(|e| e.on_site(site))?;
-    let pin = Pin::parse(&req.pin).map_err(|e| AppError::from(e).on_site(site))?;
-    let file = state.service.issue_pkcs12(ready, pin).await?;
+    let pin = Pin::parse(&req.pin, &state.service.pin_rule())
+        .map_err(|e| AppError::from(e).on_site(site))?;
+    let file = state.service.issue_pkcs12(ready, pin, req.compat).await?;
 
     let mut resp = (StatusCode::CREATED, file.der).into_response();
     let h = resp.headers_mut();
@@ -190,8 +215,7 @@ fn step3_page(
         token.as_str(),
         &issuance.user_id,
         &issuance.issued,
-        &state.service.root_fingerprint(),
-        &state.service.ca().root().subject(),
+        &state.service.root_view(),
     );
     (status, Html(page.into_string())).into_response()
 }

@@ -42,10 +42,11 @@ pub fn describe(der: &[u8]) -> Option<Confirmation> {
         .to_owned();
     // As `openssl x509 -serial` prints it: no sign-padding zero byte.
     let raw = cert.raw_serial();
-    let significant = raw
-        .iter()
-        .position(|&b| b != 0)
-        .map_or(&raw[raw.len().saturating_sub(1)..], |i| &raw[i..]);
+    let significant = match raw.iter().position(|&b| b != 0) {
+        Some(i) => raw.get(i..),
+        None => raw.get(raw.len().saturating_sub(1)..),
+    }
+    .unwrap_or_default();
     Some(Confirmation {
         status: "ok".to_owned(),
         user_id,

@@ -134,10 +134,12 @@ impl Service {
         Ok(enrollment)
     }
 
-    /// The site (issuance or renewal) of a token, if it names an enrollment.
-    pub async fn site_of(&self, token: &str) -> Option<Kind> {
+    /// The site (issuance or renewal) of a token and where its URL stands
+    /// now, if it names an enrollment (for the error pages).
+    pub async fn url_state(&self, token: &str) -> Option<(Kind, EnrollmentState)> {
         let token = OneTimeToken::parse(token).ok()?;
-        self.known(&token).await.ok().map(|e| e.kind)
+        let enrollment = self.known(&token).await.ok()?;
+        Some((enrollment.kind, enrollment.state_at(self.parts.clock.now())))
     }
 
     /// Step 1: checks the auth password. The right one opens a session; a
@@ -211,6 +213,8 @@ impl Service {
                 .map(|k| k.to_string())
                 .collect(),
             session_expires_at: Some(in_jst(expires_at)),
+            pin_rule: Some(profile.pin_rule),
+            pkcs12_compat: Some(profile.pkcs12_compat),
         };
         Ok(Authenticated {
             enrollment,

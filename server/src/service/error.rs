@@ -63,6 +63,15 @@ pub enum ServiceError {
         /// The site the URL belongs to.
         site: Kind,
     },
+    /// The profile renews only a request signed by the certificate being
+    /// renewed, and this one is not (the detail says which check failed).
+    #[error("{detail}")]
+    RenewalSignature {
+        /// Which check failed.
+        detail: String,
+        /// The site the URL belongs to.
+        site: Kind,
+    },
     /// An input is not valid (a field of a preparation, a PIN, a format...).
     #[error("{detail}")]
     Invalid {
@@ -129,6 +138,12 @@ impl ServiceError {
         }
     }
 
+    /// Whether the store could not be reached (the database is down or
+    /// away): nothing was changed, and the same request may succeed later.
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(self, Self::Store(StoreError::Unavailable(_)))
+    }
+
     /// The site (issuance or renewal) the failing URL belongs to, when known:
     /// the error page is titled by it.
     pub fn site(&self) -> Option<Kind> {
@@ -139,7 +154,8 @@ impl ServiceError {
             | Self::SessionExpired { site }
             | Self::BadCsr { site, .. }
             | Self::CsrSignatureInvalid { site, .. }
-            | Self::KeyPolicy { site, .. } => Some(*site),
+            | Self::KeyPolicy { site, .. }
+            | Self::RenewalSignature { site, .. } => Some(*site),
             Self::Invalid { site, .. } | Self::NotFound { site, .. } => *site,
             _ => None,
         }

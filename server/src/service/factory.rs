@@ -12,7 +12,9 @@ use crate::store::{CertificateRecord, NewEnrollment};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use webra2_ca::{add_calendar_years, Ca, GeneratedKey, KeySpec, Root};
-use webra2_wire::{CertStatus, CreateCertificate, FactoryIssuer, FactoryKey, FactoryState, Kind};
+use webra2_wire::{
+    CertStatus, CreateCertificate, FactoryIssuer, FactoryKey, FactoryState, Kind, PinRule,
+};
 
 /// How far an `expired` certificate's notAfter is before now, and a
 /// `not_yet_valid` one's notBefore after it, when the order gives no dates.
@@ -33,7 +35,7 @@ pub struct FactoryOrder {
 
 impl FactoryOrder {
     /// Checks the request's fields one by one.
-    pub fn parse(req: &CreateCertificate) -> Result<Self, ServiceError> {
+    pub fn parse(req: &CreateCertificate, pin_rule: &PinRule) -> Result<Self, ServiceError> {
         let untrusted = req.issuer == Some(FactoryIssuer::Untrusted);
         let reason = match (req.state, req.reason.as_deref()) {
             (FactoryState::Revoked, r) => Some(Reason::parse(r)?),
@@ -55,7 +57,7 @@ impl FactoryOrder {
         };
         Ok(Self {
             user_id: UserId::parse(&req.user_id)?,
-            pin: Pin::parse(&req.pin)?,
+            pin: Pin::parse(&req.pin, pin_rule)?,
             key: match req.key {
                 FactoryKey::Rsa1024 => KeySpec::Rsa(1024),
                 FactoryKey::Rsa2048 => KeySpec::Rsa(2048),

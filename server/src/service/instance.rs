@@ -10,6 +10,7 @@ use crate::store::Store;
 use std::sync::Arc;
 use webra2_ca::Ca;
 use webra2_wire::{Fingerprint, Kind, SITE_TITLE_NEW, SITE_TITLE_RENEW};
+use x509_parser::prelude::{FromDer, X509Name};
 
 /// The rules of the issuance site that the configuration sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,15 +51,38 @@ pub struct Service {
     pub(super) parts: Parts,
     /// The factory's untrusted issuer, made when first asked for.
     pub(super) untrusted: tokio::sync::OnceCell<Arc<Ca>>,
+    /// With a store several replicas share: what this replica last read of
+    /// the deployment's clock and faults (see `controls.rs`).
+    pub(super) deployment: Option<Deployment>,
+}
+
+/// A replica's hold on the deployment's controls.
+#[derive(Default)]
+pub(super) struct Deployment {
+    /// The version of the controls the local clock and faults show; `None`
+    /// before the first read.
+    pub(super) version: std::sync::Mutex<Option<u64>>,
+    /// Held while a counted fault is taken and written back, so two requests
+    /// of this replica do not count the same fault down from one version.
+    pub(super) counting: tokio::sync::Mutex<()>,
 }
 
 impl Service {
     /// The service made of `parts`.
     pub fn new(parts: Parts) -> Self {
+        let deployment = parts.store.is_shared().then(Deployment::default);
         Self {
             parts,
             untrusted: tokio::sync::OnceCell::new(),
+            deployment,
         }
+    }
+
+    /// Whether this service is one replica of several on a shared store:
+    /// then every request first reads the deployment's controls
+    /// ([`Service::sync_controls`]).
+    pub fn is_replica(&self) -> bool {
+        self.deployment.is_some()
     }
 
     /// The certificate authority (its root and profile).
@@ -74,6 +98,11 @@ impl Service {
     /// The site's rules.
     pub fn policy(&self) -> Policy {
         self.parts.policy
+    }
+
+    /// The PIN rule of the profile (page, PKCS#12 path and client say it alike).
+    pub fn pin_rule(&self) -> webra2_wire::PinRule {
+        self.parts.ca.profile().pin_rule
     }
 
     /// The injected faults.
@@ -104,6 +133,39 @@ impl Service {
             sha256: root.sha256_fingerprint(),
         }
     }
+
+    /// The root as Step 2, Step 3 and the home page show it.
+    pub fn root_view(&self) -> RootView {
+        let root = self.parts.ca.root();
+        let subject = root.subject();
+        let name = X509Name::from_der(root.subject_der())
+            .ok()
+            .and_then(|(_, name)| {
+                name.iter_common_name()
+                    .next()
+                    .and_then(|cn| cn.as_str().ok())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| subject.clone());
+        RootView {
+            name,
+            subject,
+            fingerprint: self.root_fingerprint(),
+        }
+    }
+}
+
+/// The root CA as the pages show it for the manual's check (Ⓐ): the name the
+/// user compares, the full subject beside it, and the fingerprints.
+#[derive(Debug, Clone)]
+pub struct RootView {
+    /// The common name (`NEC Certification Authority`), or the whole subject
+    /// if it has none.
+    pub name: String,
+    /// The subject, RFC 4514.
+    pub subject: String,
+    /// The fingerprints.
+    pub fingerprint: Fingerprint,
 }
 
 /// The title of the site a URL of `kind` opens: 証明書発行サイト or 証明書更新サイト.

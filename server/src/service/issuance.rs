@@ -9,8 +9,8 @@ use super::instance::{blocking, Service};
 use super::types::{OneTimeToken, Pin};
 use crate::store::{CertificateRecord, EnrollmentRecord, IssueOutcome};
 use time::OffsetDateTime;
-use webra2_ca::{parse_csr, CsrError, GeneratedKey, IssueRequest, IssuedCert};
-use webra2_wire::{in_jst, paths, pem_encode, EnrollmentState, Issued, Kind};
+use webra2_ca::{parse_request, CsrError, GeneratedKey, IssueRequest, IssuedCert};
+use webra2_wire::{in_jst, paths, pem_encode, EnrollmentState, Issued, Kind, Pkcs12Compat};
 
 /// An open enrollment whose session was checked: what Step 2 may issue on.
 #[derive(Debug)]
@@ -121,8 +121,9 @@ impl Service {
         }))
     }
 
-    /// Step 2 with a request (PKCS#10, PEM or DER): verified, judged by the
-    /// profile, signed, recorded.
+    /// Step 2 with a request (PKCS#10, plain or in CMC or a CMS SignedData;
+    /// PEM, base64 or DER): verified, judged by the profile, its signers
+    /// checked (and the renewal rule), signed, recorded.
     pub async fn issue_from_request(
         &self,
         ready: Ready,
@@ -133,20 +134,49 @@ impl Service {
         let e = &ready.enrollment;
         let (user_id, email, mail_sent_at, site) =
             (e.user_id.clone(), e.email.clone(), e.mail_sent_at, e.kind);
-        let issued = blocking(move || {
-            let csr_error = |err| csr_problem(err, site);
-            let parsed = parse_csr(&request).map_err(csr_error)?;
-            ca.profile().check_request(&parsed).map_err(csr_error)?;
+        let issue_with = move |ca: &webra2_ca::Ca, spki_der: &[u8]| {
             ca.issue(&IssueRequest {
-                spki_der: &parsed.spki_der,
+                spki_der,
                 user_id: &user_id,
                 email: &email,
                 mail_sent_at,
                 now,
             })
             .map_err(ServiceError::internal)
+        };
+        // The signers are checked against the store (async) before signing, so a
+        // signed request (or any renewal) takes a second hop; a plain request is
+        // parsed, judged and signed in one, as before.
+        let needs_store = site == Kind::Renew;
+        let step = blocking(move || {
+            let csr_error = |err| csr_problem(err, site);
+            let submitted = parse_request(&request).map_err(|e| match e {
+                // A key no profile takes (DSA, Ed25519): say what this one takes.
+                CsrError::KeyPolicy(m) => CsrError::KeyPolicy(format!(
+                    "{m}; this profile accepts {}",
+                    ca.profile().accepted_keys_text()
+                )),
+                other => other,
+            });
+            let submitted = submitted.map_err(csr_error)?;
+            ca.profile()
+                .check_request(&submitted.request)
+                .map_err(csr_error)?;
+            if needs_store || !submitted.signers.is_empty() {
+                return Ok(Err((submitted, issue_with)));
+            }
+            issue_with(&ca, &submitted.request.spki_der).map(Ok)
         })
         .await?;
+        let issued = match step {
+            Ok(issued) => issued,
+            Err((submitted, issue_with)) => {
+                self.check_signers(&submitted, &ready.enrollment, now)
+                    .await?;
+                let ca = self.parts.ca.clone();
+                blocking(move || issue_with(&ca, &submitted.request.spki_der)).await?
+            }
+        };
         self.record_issuance(&ready.enrollment, &issued, now)
             .await?;
         tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued");
@@ -161,8 +191,15 @@ impl Service {
 
     /// Step 2 without an enrollment control: the service makes the profile's
     /// PKCS#12 key, issues, and answers key, certificate and root in one
-    /// PIN-encrypted PKCS#12. The key and the PIN are not kept.
-    pub async fn issue_pkcs12(&self, ready: Ready, pin: Pin) -> Result<Pkcs12File, ServiceError> {
+    /// PIN-encrypted PKCS#12 in the form `compat` (the profile's when `None`).
+    /// The key and the PIN are not kept.
+    pub async fn issue_pkcs12(
+        &self,
+        ready: Ready,
+        pin: Pin,
+        compat: Option<Pkcs12Compat>,
+    ) -> Result<Pkcs12File, ServiceError> {
+        let compat = compat.unwrap_or(self.parts.ca.profile().pkcs12_compat);
         let now = self.parts.clock.now();
         let ca = self.parts.ca.clone();
         let e = &ready.enrollment;
@@ -182,14 +219,20 @@ impl Service {
                 })
                 .map_err(ServiceError::internal)?;
             let p12 = key
-                .pkcs12(&user_id, &issued.der, &[ca.root().cert_der()], pin.expose())
+                .pkcs12_as(
+                    compat,
+                    &user_id,
+                    &issued.der,
+                    &[ca.root().cert_der()],
+                    pin.expose(),
+                )
                 .map_err(ServiceError::internal)?;
             Ok((issued, p12))
         })
         .await?;
         self.record_issuance(&ready.enrollment, &issued, now)
             .await?;
-        tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, "certificate issued as PKCS#12");
+        tracing::info!(enrollment = %ready.enrollment.id, serial = %issued.serial, %compat, "certificate issued as PKCS#12");
         Ok(Pkcs12File {
             user_id: ready.enrollment.user_id,
             serial: issued.serial,
@@ -351,7 +394,7 @@ fn issued_or_404(
     }
 }
 
-fn csr_problem(e: CsrError, site: Kind) -> ServiceError {
+pub(super) fn csr_problem(e: CsrError, site: Kind) -> ServiceError {
     let detail = e.to_string();
     match e {
         CsrError::SignatureInvalid(_) => ServiceError::CsrSignatureInvalid { detail, site },

@@ -5,7 +5,8 @@
 //!
 //! Where a new operation goes: a step of the issuance site in
 //! [`enrollment`] (before a certificate exists) or [`issuance`] (making and
-//! handing out one); anything after issuance (revocation, CRL) in
+//! handing out one; what a wrapped request's signers prove, and the renewal
+//! rule, in [`signed_request`]); anything after issuance (revocation, CRL) in
 //! [`revocation`], the OCSP responder in [`ocsp`], certificates made to order
 //! by the administrator in [`factory`]; the Step 4 check in
 //! [`confirmation`]; the test controls (clock, faults) in [`controls`].
@@ -22,13 +23,14 @@ mod issuance;
 mod name;
 mod ocsp;
 mod revocation;
+mod signed_request;
 pub mod types;
 
 pub use confirmation::describe;
 pub use enrollment::Authenticated;
 pub use error::ServiceError;
 pub use factory::{FactoryOrder, MadeCertificate};
-pub use instance::{site_title, Parts, Policy, Service};
+pub use instance::{site_title, Parts, Policy, RootView, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
 pub use ocsp::{OcspFault, OCSP_VALIDITY};
 pub use types::{

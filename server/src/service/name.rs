@@ -59,7 +59,8 @@ fn text(atv: &AttributeTypeAndValue<'_>) -> Option<String> {
             }
             let units: Vec<u16> = data
                 .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+                .map(u16::from_be_bytes)
                 .collect();
             String::from_utf16(&units).ok()
         }

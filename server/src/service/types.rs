@@ -6,7 +6,7 @@
 use super::error::ServiceError;
 use time::macros::datetime;
 use time::OffsetDateTime;
-use webra2_wire::{Kind, PrepareEnrollment, PKCS12_PIN_MAX_CHARS, PKCS12_PIN_MIN_CHARS};
+use webra2_wire::{Kind, PinRule, PrepareEnrollment};
 
 /// A user id: 1 to 64 characters of `A-Z a-z 0-9 . _ @ -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,14 +131,10 @@ impl std::fmt::Debug for Pin {
 }
 
 impl Pin {
-    /// `s`, if it has the contract's length.
-    pub fn parse(s: &str) -> Result<Self, ServiceError> {
-        let chars = s.chars().count();
-        if !(PKCS12_PIN_MIN_CHARS..=PKCS12_PIN_MAX_CHARS).contains(&chars) {
-            return Err(ServiceError::invalid(format!(
-                "the PIN must be {PKCS12_PIN_MIN_CHARS} to {PKCS12_PIN_MAX_CHARS} characters"
-            )));
-        }
+    /// `s`, if it meets the profile's PIN rule (the manual's: half-width
+    /// alphanumerics, case-sensitive; lengths from the profile).
+    pub fn parse(s: &str, rule: &PinRule) -> Result<Self, ServiceError> {
+        rule.check(s).map_err(ServiceError::invalid)?;
         Ok(Self(s.to_owned()))
     }
 
@@ -313,20 +309,32 @@ mod tests {
 
     #[test]
     fn pins_and_passwords_never_show_in_debug_output() {
-        let pin = Pin::parse("secret-pin-1").expect("a PIN");
+        let pin = Pin::parse("secretpin1", &PinRule::default()).expect("a PIN");
         let pw = AuthPassword::parse_new("hunter2").expect("a password");
         let text = format!("{pin:?} {pw:?}");
         assert!(
-            !text.contains("secret-pin-1") && !text.contains("hunter2"),
+            !text.contains("secretpin1") && !text.contains("hunter2"),
             "{text}"
         );
     }
 
     #[test]
-    fn a_pin_outside_the_contract_length_is_refused() {
-        assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MIN_CHARS)).is_ok());
-        assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MIN_CHARS - 1)).is_err());
-        assert!(Pin::parse(&"p".repeat(PKCS12_PIN_MAX_CHARS + 1)).is_err());
+    fn a_pin_outside_the_rule_is_refused_in_the_rules_words() {
+        let rule = PinRule {
+            min_chars: 1,
+            max_chars: 1024,
+        };
+        assert!(Pin::parse("a", &rule).is_ok());
+        assert!(Pin::parse(&"Z9".repeat(512), &rule).is_ok());
+        for bad in [
+            String::new(),
+            "p".repeat(1025),
+            "pin!".into(),
+            "ＰＩＮ".into(),
+        ] {
+            let err = Pin::parse(&bad, &rule).map(drop).map_err(|e| e.to_string());
+            assert_eq!(err, Err(rule.describe()), "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,15 @@
 //! `store/sqlite.rs`). The race rules spawn their calls at once, so they only
 //! race on a multi-threaded runtime, which the macro's tests use.
 
+// A test suite, compiled in so that every backend (and other crates) can run
+// it: its assertions are meant to panic.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use super::interface::*;
 use std::sync::Arc;
 use time::macros::datetime;

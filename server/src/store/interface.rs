@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use webra2_wire::{EnrollmentState, Kind};
 
 /// The store URLs this build takes, as the refusals name them.
-pub(crate) const URL_FORMS: &str = "use sqlite://PATH or sqlite::memory:";
+pub(crate) const URL_FORMS: &str =
+    "use sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB";
 
 /// A store failure. Always a 500 to the caller, with the cause logged.
 ///
@@ -175,6 +176,19 @@ pub struct CrlRecord {
     pub revoked_count: u64,
 }
 
+/// What every replica of a deployment shares besides the records: the
+/// clock's setting and the fault set, each a JSON document the service
+/// writes and reads whole, and a version that every change raises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlsRecord {
+    /// Raised by every change.
+    pub version: u64,
+    /// The clock's setting, JSON.
+    pub clock: String,
+    /// The fault set, JSON.
+    pub faults: String,
+}
+
 /// What happened to a wrong password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -322,6 +336,52 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError> {
         let _ = (enrollment, certificate);
         Err(StoreError::Unsupported("record_certificate"))
+    }
+
+    /// Whether the database answers now (`GET /readyz`). The default makes
+    /// one real read.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.enrollment("").await.map(|_| ())
+    }
+
+    /// Whether several processes may serve from this store at once. Such a
+    /// store keeps the deployment's controls ([`Store::controls`]) and its
+    /// ephemeral root ([`Store::adopt_root`]); a store one process owns keeps
+    /// them in that process.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// The deployment's controls, unless their version is `known` (then
+    /// `None`): one small read, made before every request.
+    async fn controls(&self, known: Option<u64>) -> Result<Option<ControlsRecord>, StoreError> {
+        let _ = known;
+        Err(StoreError::Unsupported("controls"))
+    }
+
+    /// Replaces the clock document, the fault document or both, and raises
+    /// the version, unless `expect` is given and the version is not that one
+    /// (then `None`, and nothing changed). The new version otherwise.
+    async fn save_controls(
+        &self,
+        clock: Option<&str>,
+        faults: Option<&str>,
+        expect: Option<u64>,
+    ) -> Result<Option<u64>, StoreError> {
+        let _ = (clock, faults, expect);
+        Err(StoreError::Unsupported("save_controls"))
+    }
+
+    /// Keeps `(cert_pem, key_pem)` as the deployment's root unless one is kept
+    /// already, and answers the one kept: of replicas that start together
+    /// with ephemeral roots, all end up with the first one stored.
+    async fn adopt_root(
+        &self,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<(String, String), StoreError> {
+        let _ = (cert_pem, key_pem);
+        Err(StoreError::Unsupported("adopt_root"))
     }
 
     /// Moves an enrollment's URL expiry to `at` (the `expire_url_now` fault).

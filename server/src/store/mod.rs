@@ -1,7 +1,8 @@
-//! The store: a narrow interface the handlers use, with SQLite behind it.
+//! The store: a narrow interface the handlers use, with SQLite (embedded, the
+//! default) or PostgreSQL (shared by several replicas) behind it.
 //!
-//! Handlers never see SQL. A PostgreSQL backend implements [`Store`] and
-//! nothing else changes. Every method that changes more than one row does so in
+//! Handlers never see SQL. Each backend implements [`Store`] and nothing else
+//! changes. Every method that changes more than one row does so in
 //! one transaction, and every conditional change is decided by the database
 //! (`UPDATE ... WHERE state IN (...)`), not by a read followed by a write, so
 //! concurrent requests cannot both win.
@@ -11,25 +12,54 @@
 
 pub mod contract;
 mod interface;
+mod postgres;
+pub mod scratch;
 mod sqlite;
 
 pub use interface::*;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use interface::URL_FORMS;
 use std::sync::Arc;
 
 /// Opens the store at `url`, the backend chosen by the URL's scheme:
-/// `sqlite://PATH`, `sqlite:PATH` or `sqlite::memory:` today.
+/// `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:`, or
+/// `postgres://USER@HOST:PORT/DB` (also `postgresql://`).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     match url.split_once(':').map(|(scheme, _)| scheme) {
         Some("sqlite") => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::connect(url).await?)),
         // Only the scheme is repeated: the rest of a database URL may hold a password.
         Some(scheme) => Err(StoreError::Url(format!(
             "scheme {scheme:?} is not a store this build has; {URL_FORMS}"
         ))),
         None => Err(StoreError::Url(format!("without a scheme; {URL_FORMS}"))),
     }
+}
+
+/// `url` as it may be shown (the ready line, a log, an error): a password
+/// in it is replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => userinfo.to_owned(),
+    };
+    let mut shown = format!("{scheme}://{user}@{host}{path}");
+    // A password may also come as a parameter.
+    if let Some(at) = shown.find("password=") {
+        let end = shown[at..].find('&').map_or(shown.len(), |e| at + e);
+        shown.replace_range(at + "password=".len()..end, "***");
+    }
+    shown
 }
 
 #[cfg(test)]
@@ -40,7 +70,6 @@ mod tests {
     #[tokio::test]
     async fn a_store_url_of_a_scheme_this_build_lacks_is_refused_without_repeating_its_password() {
         for (url, says) in [
-            ("postgres://ca:s3cret@db/ca", "\"postgres\""),
             ("mysql://ca:s3cret@db/ca", "\"mysql\""),
             ("ca.db", "without a scheme"),
         ] {
@@ -53,6 +82,25 @@ mod tests {
             assert!(shown.contains(says), "{url}: {shown}");
             assert!(shown.contains(URL_FORMS), "{url}: {shown}");
             assert!(!shown.contains("s3cret"), "{url}: {shown}");
+        }
+    }
+
+    #[test]
+    fn a_shown_store_url_never_carries_its_password() {
+        for (url, shown) in [
+            (
+                "postgres://ca:s3cret@db:5432/ca",
+                "postgres://ca:***@db:5432/ca",
+            ),
+            ("postgres://ca@db/ca", "postgres://ca@db/ca"),
+            (
+                "postgres://ca@db/ca?password=s3cret&sslmode=disable",
+                "postgres://ca@db/ca?password=***&sslmode=disable",
+            ),
+            ("sqlite:///data/ca.db", "sqlite:///data/ca.db"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
         }
     }
 

@@ -236,6 +236,26 @@ impl Drop for Checkpointer {
     }
 }
 
+/// Refuses a database this process cannot write (a file or folder of another
+/// user's, a read-only mount): found at start, not as `500` on the first
+/// issuance. A write that is rolled back, because only a write finds every
+/// cause (the WAL's files in the folder too).
+fn ensure_writable(conn: &mut Connection, location: &Location) -> Result<(), StoreError> {
+    let mut probe = || -> rusqlite::Result<()> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.rollback()
+    };
+    probe().map_err(|e| match location {
+        Location::File(path) => StoreError::Unavailable(format!(
+            "{} cannot be written by this process ({e}): give it (and its folder, for the WAL files) write access, or choose another --db",
+            path.display()
+        )),
+        Location::Memory => e.into(),
+    })
+}
+
 /// A database made by earlier versions of webra2-mock (sqlx) records its
 /// migrations in `_sqlx_migrations`, not in `user_version`: carry the count
 /// over, so the same migrations are not applied twice.
@@ -400,6 +420,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", true)?;
         adopt_sqlx_migrations(&conn)?;
         migrations().to_latest(&mut conn)?;
+        ensure_writable(&mut conn, &location)?;
         let conn: Shared = Arc::new(tokio::sync::Mutex::new(conn));
         let checkpointer = match location {
             Location::Memory => None,

@@ -7,7 +7,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+
+/** axe-core's browser bundle, injected into a page to check its accessibility. */
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 /** The workspace root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -61,8 +65,13 @@ export async function startMock() {
   };
 }
 
-/** A fresh headless Chromium (its own empty profile) with downloads allowed. */
-export async function startBrowser() {
+/**
+ * A fresh headless Chromium (its own empty profile) with downloads allowed.
+ * `options` are more context options: `javaScriptEnabled: false`, a phone's
+ * `viewport`, `clientCertificates` for the confirmation page (with
+ * `ignoreHTTPSErrors`: its server certificate chains to the mock's root).
+ */
+export async function startBrowser(options = {}) {
   const profile = mkdtempSync(join(tmpdir(), "webra2-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -71,6 +80,7 @@ export async function startBrowser() {
     acceptDownloads: true,
     locale: "ja-JP",
     viewport: { width: 1000, height: 900 },
+    ...options,
   });
   const page = context.pages()[0] || await context.newPage();
   // A page that lost what a test waits for fails in seconds, not after 30.
@@ -177,4 +187,47 @@ export function write(dir, name, text) {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+/**
+ * Runs axe-core in the page; answers its serious and critical violations,
+ * one line each (rule, impact, help, where).
+ */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+/**
+ * Records what a page's console and network say went wrong: console errors,
+ * uncaught exceptions, failed requests, and 4xx/5xx answers to anything but
+ * the document itself (an error page's own status is what it is for, and so
+ * is Chromium's console line about it).
+ */
+export function watchPage(page) {
+  const problems = [];
+  const documentErrors = new Set();
+  page.on("response", (r) => {
+    if (r.status() < 400) return;
+    if (r.request().isNavigationRequest()) documentErrors.add(r.url());
+    else problems.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const at = m.location().url;
+    if (documentErrors.has(at) && m.text().startsWith("Failed to load resource")) return;
+    problems.push(`console: ${m.text()} (${at})`);
+  });
+  page.on("pageerror", (e) => problems.push(`exception: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  return problems;
+}
+
+/** `GET /admin/mails?to=`: the outbox to one address. */
+export async function mails(mock, to) {
+  const resp = await fetch(`${mock.admin}/admin/mails?to=${encodeURIComponent(to)}`);
+  return resp.json();
 }

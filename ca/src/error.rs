@@ -28,4 +28,7 @@ pub enum CaError {
     /// Signing or encoding a certificate failed.
     #[error("issuance: {0}")]
     Issue(String),
+    /// An OCSP request cannot be read, or a response cannot be made.
+    #[error("OCSP: {0}")]
+    Ocsp(String),
 }

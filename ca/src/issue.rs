@@ -7,7 +7,8 @@
 //! (critical; digitalSignature only for ECDSA keys, which cannot encipher keys, RFC 5480),
 //! extKeyUsage clientAuth, subject and authority key identifiers (RFC 5280 method 1:
 //! SHA-1 of the key bits, as openssl and Windows compute them), a CRL distribution
-//! point, signed by the root.
+//! point, Authority Information Access (the OCSP URL and the root's caIssuers URL,
+//! when the CA knows them and the profile wants them), signed by the root.
 
 use crate::{add_calendar_years, CaError, Profile, Root};
 use rcgen::{
@@ -39,7 +40,19 @@ pub struct Ca {
     root: Root,
     profile: Profile,
     crl_url: String,
+    ocsp_url: Option<String>,
+    ca_issuers_url: Option<String>,
+    pub(crate) responder: Option<crate::OcspResponder>,
 }
+
+/// id-pe-authorityInfoAccess.
+const AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+/// id-ad-ocsp.
+const AD_OCSP: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+/// id-ad-caIssuers.
+const AD_CA_ISSUERS: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
 
 /// What the CA needs to issue one client certificate.
 #[derive(Debug, Clone)]
@@ -97,6 +110,40 @@ impl Ca {
             root,
             profile,
             crl_url: crl_url.into(),
+            ocsp_url: None,
+            ca_issuers_url: None,
+            responder: None,
+        }
+    }
+
+    /// The same CA, writing an Authority Information Access extension into every
+    /// client certificate: `ocsp_url` and `ca_issuers_url` (the root, DER), each
+    /// unless the profile's `[aia]` turns it off.
+    pub fn with_status_urls(
+        mut self,
+        ocsp_url: impl Into<String>,
+        ca_issuers_url: impl Into<String>,
+    ) -> Self {
+        self.ocsp_url = Some(ocsp_url.into());
+        self.ca_issuers_url = Some(ca_issuers_url.into());
+        self
+    }
+
+    /// The OCSP URL certificates carry, if any.
+    pub fn ocsp_url(&self) -> Option<&str> {
+        self.ocsp_url.as_deref().filter(|_| self.profile.aia_ocsp)
+    }
+
+    /// The same CA under another root (the factory's untrusted issuer), without
+    /// an OCSP responder.
+    pub fn with_root(&self, root: Root) -> Self {
+        Self {
+            root,
+            profile: self.profile.clone(),
+            crl_url: self.crl_url.clone(),
+            ocsp_url: self.ocsp_url.clone(),
+            ca_issuers_url: self.ca_issuers_url.clone(),
+            responder: None,
         }
     }
 
@@ -117,12 +164,27 @@ impl Ca {
 
     /// Issues a client certificate for a key whose request was already verified.
     pub fn issue(&self, req: &IssueRequest<'_>) -> Result<IssuedCert, CaError> {
-        let bad = |msg: String| CaError::Issue(msg);
-        let public_key = SubjectPublicKeyInfo::from_der(req.spki_der)
-            .map_err(|e| bad(format!("public key: {e}")))?;
-        let is_ec = is_ec_key(req.spki_der);
         let not_before = whole_seconds(req.now);
         let not_after = whole_seconds(self.profile.not_after(req.mail_sent_at, not_before));
+        self.issue_for_period(req.spki_der, req.user_id, req.email, not_before, not_after)
+    }
+
+    /// Issues a client certificate, as [`Ca::issue`] does, valid exactly
+    /// `not_before..=not_after` (whole seconds): the administrator's factory,
+    /// which makes certificates expired or not yet valid on purpose.
+    pub fn issue_for_period(
+        &self,
+        spki_der: &[u8],
+        user_id: &str,
+        email: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCert, CaError> {
+        let bad = |msg: String| CaError::Issue(msg);
+        let public_key = SubjectPublicKeyInfo::from_der(spki_der)
+            .map_err(|e| bad(format!("public key: {e}")))?;
+        let is_ec = is_ec_key(spki_der);
+        let (not_before, not_after) = (whole_seconds(not_before), whole_seconds(not_after));
         if not_after <= not_before {
             return Err(bad(format!(
                 "notAfter {not_after} would not be after notBefore {not_before}"
@@ -134,7 +196,7 @@ impl Ca {
         params.not_before = not_before;
         params.not_after = not_after;
         params.serial_number = Some(SerialNumber::from_slice(&serial));
-        params.distinguished_name = self.profile.subject_dn(req.user_id, req.email)?;
+        params.distinguished_name = self.profile.subject_dn(user_id, email)?;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = if is_ec {
             vec![KeyUsagePurpose::DigitalSignature]
@@ -146,23 +208,63 @@ impl Ca {
         };
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         params.use_authority_key_identifier_extension = true;
-        params.key_identifier_method = KeyIdMethod::PreSpecified(key_id(req.spki_der));
+        params.key_identifier_method = KeyIdMethod::PreSpecified(key_id(spki_der));
         params.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec![self.crl_url.clone()],
         }];
+        if let Some(aia) = self.aia_extension()? {
+            params.custom_extensions.push(aia);
+        }
 
         let cert = params
             .signed_by(&public_key, self.root.issuer())
             .map_err(|e| bad(format!("signing: {e}")))?;
         let der = cert.der().to_vec();
-        ensure_same_key(&der, req.spki_der)?;
+        ensure_same_key(&der, spki_der)?;
         Ok(IssuedCert {
             serial: webra2_wire::serial_hex(&serial),
             der,
             not_before,
             not_after,
-            subject: self.profile.subject(req.user_id, req.email),
+            subject: self.profile.subject(user_id, email),
         })
+    }
+
+    /// The Authority Information Access extension (RFC 5280 §4.2.2.1), if the
+    /// CA knows its status URLs and the profile wants either.
+    fn aia_extension(&self) -> Result<Option<rcgen::CustomExtension>, CaError> {
+        use der::Encode;
+        use x509_cert::ext::pkix::name::GeneralName;
+        use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax};
+        let bad = |msg: String| CaError::Issue(msg);
+        let wanted = [
+            (AD_OCSP, self.ocsp_url()),
+            (
+                AD_CA_ISSUERS,
+                self.ca_issuers_url
+                    .as_deref()
+                    .filter(|_| self.profile.aia_ca_issuers),
+            ),
+        ];
+        let descriptions = wanted
+            .into_iter()
+            .filter_map(|(method, url)| url.map(|u| (method, u)))
+            .map(|(access_method, url)| {
+                let uri = der::asn1::Ia5String::new(url)
+                    .map_err(|e| bad(format!("AIA URL {url:?}: {e}")))?;
+                Ok(AccessDescription {
+                    access_method,
+                    access_location: GeneralName::UniformResourceIdentifier(uri),
+                })
+            })
+            .collect::<Result<Vec<_>, CaError>>()?;
+        if descriptions.is_empty() {
+            return Ok(None);
+        }
+        let der = AuthorityInfoAccessSyntax(descriptions)
+            .to_der()
+            .map_err(|e| bad(format!("AIA: {e}")))?;
+        Ok(Some(rcgen::CustomExtension::from_oid_content(AIA, der)))
     }
 
     /// Issues a server certificate for the confirmation listener.
@@ -281,7 +383,7 @@ fn revocation_reason(name: &str) -> Result<RevocationReason, CaError> {
 
 /// Certificates carry whole seconds; dropping the fraction here keeps what the CA
 /// reports equal to what the certificate says.
-fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
 }
 

@@ -19,6 +19,10 @@
 //! - [`Ca`]: `Ca::new(root, profile, crl_url)`, `issue(&IssueRequest)`, `issue_server_cert(hosts, now)`,
 //!   `crl(&[Revoked], crl_number, this_update, next_update)`.
 //! - [`pkcs7_certs_only`].
+//! - OCSP: `Ca::ocsp_query(der)`, `Ca::ocsp_response(responder, query, statuses, answer)`,
+//!   [`OcspResponder::delegated`], [`OcspFailure::to_der`].
+//! - Status URLs: `Ca::with_status_urls(ocsp_url, ca_issuers_url)` (AIA, as the profile
+//!   allows); `Ca::issue_for_period(...)` for the administrator's factory.
 //! - [`GeneratedKey`]: `GeneratedKey::generate(spec)`, `spki_der()`, `pkcs12(name, leaf, chain, pin)`,
 //!   `pkcs12_as(compat, name, leaf, chain, pin)` (modern or legacy form).
 
@@ -39,6 +43,8 @@ mod csr;
 mod dn;
 mod error;
 mod issue;
+mod keyfile;
+mod ocsp;
 mod pkcs12;
 mod pkcs7;
 mod profile;
@@ -51,9 +57,10 @@ mod validity;
 pub use csr::{parse_csr, CertRequest, SignatureHash};
 pub use error::{CaError, CsrError};
 pub use issue::{Ca, IssueRequest, IssuedCert, Revoked, ServerCert, REVOCATION_REASONS};
+pub use ocsp::{OcspAnswer, OcspCertStatus, OcspFailure, OcspItem, OcspQuery, OcspResponder};
 pub use pkcs12::GeneratedKey;
 pub use pkcs7::pkcs7_certs_only;
-pub use profile::{toml_error_line, Profile, ValidityAnchor};
+pub use profile::{toml_error_line, OcspSigner, Profile, ValidityAnchor};
 pub use request::{
     parse_request, Signer, SignerCheck, SubmittedRequest, Wrapper, REQUEST_PEM_LABELS,
 };

@@ -103,6 +103,11 @@ impl GeneratedKey {
         self.spec
     }
 
+    /// The key, PKCS#8 DER (a secret).
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
+    }
+
     /// A PKCS#12 file with this key, the certificate `leaf_der` and the chain
     /// `chain_der` (the root), encrypted and authenticated with `pin`.
     pub fn pkcs12(

@@ -27,6 +27,14 @@
 //!
 //! [pkcs12]
 //! key = "rsa-1024"             # key generated on the PKCS#12 path: rsa-BITS, ecdsa-p256, ecdsa-p384
+//!
+//! [aia]                        # optional: Authority Information Access in certificates
+//! ocsp = true                  # the OCSP URL <public>/ocsp (default true)
+//! ca_issuers = true            # the caIssuers URL <public>/ca/root.crt (default true)
+//!
+//! [ocsp]                       # optional: the OCSP responder
+//! signer = "delegated"         # a delegated responder certificate the root issues at
+//!                              # start-up (default), or "root": the root signs itself
 //! compat = "modern"            # the file's default form: "modern" (PBES2/AES-256, SHA-256 MAC)
 //!                              # or "legacy" (3DES keys, RC2-40 certificates, SHA-1 MAC)
 //!
@@ -95,6 +103,12 @@ pub struct Profile {
     pub validity_years: i32,
     /// The key the service generates on the PKCS#12 path.
     pub pkcs12_key: KeySpec,
+    /// Certificates carry the OCSP URL in their Authority Information Access.
+    pub aia_ocsp: bool,
+    /// Certificates carry the root's caIssuers URL in their Authority Information Access.
+    pub aia_ca_issuers: bool,
+    /// Who signs OCSP responses.
+    pub ocsp_signer: OcspSigner,
     /// The PKCS#12 form written when a request names none.
     pub pkcs12_compat: Pkcs12Compat,
     /// The PIN rule (lengths from `[pin]`).
@@ -118,9 +132,55 @@ struct ProfileToml {
     subject: SubjectToml,
     pkcs12: Pkcs12Toml,
     #[serde(default)]
+    aia: AiaToml,
+    #[serde(default)]
+    ocsp: OcspToml,
+    #[serde(default)]
     pin: Option<PinToml>,
     #[serde(default)]
     renewal: Option<RenewalToml>,
+}
+
+/// Who signs OCSP responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OcspSigner {
+    /// A delegated responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck)
+    /// the root issues at start-up, included in every response.
+    #[default]
+    Delegated,
+    /// The root itself.
+    Root,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AiaToml {
+    #[serde(default = "yes")]
+    ocsp: bool,
+    #[serde(default = "yes")]
+    ca_issuers: bool,
+}
+
+impl Default for AiaToml {
+    fn default() -> Self {
+        Self {
+            ocsp: true,
+            ca_issuers: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OcspToml {
+    #[serde(default)]
+    signer: OcspSigner,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +368,9 @@ impl Profile {
             validity_anchor: raw.validity.anchor,
             validity_years: i32::from(raw.validity.years),
             pkcs12_key,
+            aia_ocsp: raw.aia.ocsp,
+            aia_ca_issuers: raw.aia.ca_issuers,
+            ocsp_signer: raw.ocsp.signer,
             pkcs12_compat,
             pin_rule,
             renewal_signed_by_current: raw.renewal.is_some_and(|r| r.signed_by_current),

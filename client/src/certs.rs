@@ -199,6 +199,21 @@ fn const_oid_signed_data() -> der::oid::ObjectIdentifier {
     der::oid::db::rfc5911::ID_SIGNED_DATA
 }
 
+/// Reads the first certificate of PEM or DER bytes.
+pub(crate) fn first_certificate(bytes: &[u8], what: &str) -> Result<Vec<u8>, ClientError> {
+    let text_start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .and_then(|i| bytes.get(i..));
+    if text_start.is_some_and(|b| b.starts_with(b"-----BEGIN")) {
+        let mut certs = pem_certificates(bytes)
+            .map_err(|e| ClientError::BadCertificate(format!("{what}: {e}")))?;
+        Ok(certs.swap_remove(0))
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
 /// What the client reads from one certificate.
 #[derive(Debug, Clone)]
 pub(crate) struct CertInfo {

@@ -144,7 +144,11 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         store_dir,
         user_id: Some(opts.user_id.clone()),
         mail_sent_at: Some(mail.sent_at),
-        checks: opts.checks.clone(),
+        // After the download, the OCSP responder must say `good` for it.
+        checks: Checks {
+            ocsp: true,
+            ..opts.checks.clone()
+        },
         // The preparation's own step 0-3 has checked the site already.
         expect_kind: None,
         previous_serial,

@@ -71,29 +71,14 @@ impl fmt::Display for Inspection {
     }
 }
 
-/// Reads the first certificate of PEM or DER bytes.
-fn one_certificate(bytes: &[u8], what: &str) -> Result<Vec<u8>, ClientError> {
-    let text_start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .and_then(|i| bytes.get(i..));
-    if text_start.is_some_and(|b| b.starts_with(b"-----BEGIN")) {
-        let mut certs = certs::pem_certificates(bytes)
-            .map_err(|e| ClientError::BadCertificate(format!("{what}: {e}")))?;
-        Ok(certs.swap_remove(0))
-    } else {
-        Ok(bytes.to_vec())
-    }
-}
-
 /// Shows a certificate (PEM or DER) as the 全般 tab does, and checks its path
 /// to `root` (PEM or DER) at the current time when a root is given.
 pub fn inspect(cert: &[u8], root: Option<&[u8]>) -> Result<Inspection, ClientError> {
-    let info = CertInfo::parse(&one_certificate(cert, "certificate")?)?;
+    let info = CertInfo::parse(&certs::first_certificate(cert, "certificate")?)?;
     let path = match root {
         None => PathStatus::RootNotGiven,
         Some(root) => {
-            let root = CertInfo::parse(&one_certificate(root, "root")?)?;
+            let root = CertInfo::parse(&certs::first_certificate(root, "root")?)?;
             match certs::verify_path(&info.der, &root.der, OffsetDateTime::now_utc()) {
                 Ok(()) => PathStatus::Valid {
                     root_sha1: root.sha1_groups(),

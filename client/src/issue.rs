@@ -42,6 +42,9 @@ pub struct Checks {
     pub site_ca: Option<PathBuf>,
     /// Without an installed root, fail (instead of skip) the certification path check.
     pub require_path: bool,
+    /// After the download, ask the certificate's OCSP responder: it must say
+    /// `good` (`e2e` always does).
+    pub ocsp: bool,
     /// The shape the request is sent in (plain PKCS#10, PKCS#7 or CMC), as
     /// Windows' `CR_IN_PKCS10`, `CR_IN_PKCS7`, `CR_IN_CMC`.
     pub request_form: RequestForm,
@@ -61,6 +64,7 @@ impl Default for Checks {
             install_root: true,
             site_ca: None,
             require_path: false,
+            ocsp: false,
             request_form: RequestForm::Pkcs10,
             pkcs12_compat: None,
         }
@@ -204,6 +208,9 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     else {
         return;
     };
+    if opts.checks.ocsp {
+        step_ocsp(rec, &client, root.as_ref(), &leaf, requested.issued_at).await;
+    }
     step_checks(opts, rec, &requested, root.as_ref(), &leaf);
     step_confirm(opts, rec, &site, &requested, root.as_ref(), &leaf).await;
 }
@@ -911,6 +918,34 @@ async fn fetch_leaf(
             if count == 1 { "" } else { "s" }
         ),
     ))
+}
+
+/// After the download: the certificate's OCSP responder says `good`, in a
+/// response signed for the root and carrying the request's nonce, current at
+/// `at` (the service's time of issuance, as its `Date` said: the service clock
+/// may stand anywhere).
+async fn step_ocsp(
+    rec: &mut Recorder<'_>,
+    client: &reqwest::Client,
+    root: Option<&CertInfo>,
+    leaf: &CertInfo,
+    at: OffsetDateTime,
+) {
+    const ID: &str = "3-OCSP";
+    const TITLE: &str = "失効確認 (OCSP)";
+    rec.begin();
+    let Some(root) = root else {
+        rec.skip(ID, TITLE, "no root installed to check the response against");
+        return;
+    };
+    let Some(url) = crate::status::ocsp_url(&leaf.der) else {
+        rec.skip(ID, TITLE, "the certificate names no OCSP responder");
+        return;
+    };
+    match crate::status::ask_ocsp(client, &url, &leaf.der, &root.der, at).await {
+        crate::SourceAnswer::Good => rec.pass(ID, TITLE, format!("good ({url})")),
+        other => rec.fail(ID, TITLE, format!("{other} ({url}), expected good")),
+    }
 }
 
 /// The checks of the manual's step (28), each its own line.

@@ -6,7 +6,8 @@
 //! returning a [`Report`] with one [`Step`] per point. [`e2e`] prepares an
 //! enrollment through the admin listener first and reads the mail like the user
 //! would. [`inspect`] shows a certificate the way the Windows certificate dialog's
-//! 全般 tab does. The client knows the service only through `webra2-wire`; its
+//! 全般 tab does. [`status`] asks OCSP and the CRL about a certificate, as a
+//! server accepting it would. The client knows the service only through `webra2-wire`; its
 //! checks (notably the two-year rule) are its own, so it can serve as an
 //! independent oracle of the mock CA.
 
@@ -19,6 +20,7 @@ mod issue;
 mod keys;
 mod reissue;
 mod report;
+mod status;
 mod store;
 pub mod tls;
 mod transcript;
@@ -35,6 +37,7 @@ pub use issue::{issue, Checks, IssueOptions};
 pub use keys::ClientKey;
 pub use reissue::{reissue, ReissueOptions};
 pub use report::{NoProgress, Progress, Recording, Report, Status, Step, TerminalProgress};
+pub use status::{status, SourceAnswer, StatusOptions, StatusReport, Verdict};
 pub use transcript::Exchange;
 pub use webra2_wire::{KeySpec, Kind};
 pub use wrap::{pki_data, wrap_request, RequestForm, WrapSigner};

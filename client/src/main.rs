@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use webra2_client::{
     e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, Checks, E2eOptions, IssueOptions,
     KeySpec, Kind, NoProgress, PathStatus, Progress, Recording, ReissueOptions, Report,
-    RequestForm, TerminalProgress,
+    RequestForm, StatusOptions, TerminalProgress,
 };
 use webra2_wire::Pkcs12Compat;
 
@@ -37,6 +37,28 @@ enum Command {
     Reissue(ReissueArgs),
     /// Show a certificate as the Windows certificate dialog's 全般 tab does.
     Inspect(InspectArgs),
+    /// Ask OCSP and the CRL about a certificate, as a server accepting it would.
+    /// Exit code: 0 valid, 1 revoked, 3 unknown, 4 expired or not yet valid.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+struct StatusArgs {
+    /// The certificate, PEM or DER.
+    cert: PathBuf,
+    /// The issuer's certificate, PEM or DER. Default: fetched from the
+    /// certificate's caIssuers URL.
+    #[arg(long, value_name = "CERT")]
+    issuer: Option<PathBuf>,
+    /// The OCSP responder. Default: the certificate's (Authority Information Access).
+    #[arg(long, value_name = "URL")]
+    ocsp_url: Option<String>,
+    /// The CRL. Default: the certificate's distribution point.
+    #[arg(long, value_name = "URL")]
+    crl_url: Option<String>,
+    /// Print JSON instead of lines.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Flags `issue` and `e2e` share.
@@ -83,6 +105,10 @@ struct CheckArgs {
     /// when the root is not installed.
     #[arg(long, value_name = "FILE")]
     site_ca: Option<PathBuf>,
+    /// After the download, ask the certificate's OCSP responder (it must say good).
+    /// `e2e` always does.
+    #[arg(long)]
+    ocsp: bool,
     /// The shape of the request sent in Step 2, as Windows' certificate enrollment
     /// makes them: pkcs10 (plain), pkcs7 (a CMS SignedData around it, signed with
     /// the new key) or cmc (a CMC PKIData around it, in a SignedData), each as PEM
@@ -108,6 +134,7 @@ impl CheckArgs {
             install_root: !self.no_root_install,
             site_ca: self.site_ca,
             require_path: self.require_path,
+            ocsp: self.ocsp,
             request_form: self.request_form,
             pkcs12_compat: self.pkcs12_compat,
         }
@@ -309,6 +336,25 @@ fn run() -> anyhow::Result<ExitCode> {
                 PathStatus::Invalid { .. } => ExitCode::FAILURE,
                 PathStatus::Valid { .. } | PathStatus::RootNotGiven => ExitCode::SUCCESS,
             })
+        }
+        Command::Status(args) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            let cert = read(&args.cert)?;
+            let opts = StatusOptions {
+                issuer: args.issuer.as_deref().map(read).transpose()?,
+                ocsp_url: args.ocsp_url,
+                crl_url: args.crl_url,
+                at: None,
+            };
+            let report = runtime.block_on(webra2_client::status(&cert, &opts))?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(ExitCode::from(report.verdict.exit_code()))
         }
     }
 }

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use webra2_ca::{Ca, Profile, Root};
+use webra2_wire::paths;
 
 /// A built, bound, not yet serving instance of the mock CA.
 pub struct Application {
@@ -126,7 +127,15 @@ impl Application {
         if store.is_shared() && settings.root == RootSource::Ephemeral {
             root = shared_root(&*store, root).await?;
         }
-        let ca = Arc::new(Ca::new(root, profile, format!("{public_url}/ca/crl")));
+        // The OCSP responder's certificate is issued now, by the root.
+        let ca = Arc::new(
+            Ca::new(root, profile, format!("{public_url}{}", paths::CRL))
+                .with_status_urls(
+                    format!("{public_url}{}", paths::OCSP),
+                    format!("{public_url}{}", paths::ROOT_DER),
+                )
+                .with_ocsp_responder(clock.now())?,
+        );
         let tls = confirm::tls_config(&ca, &settings.confirm_hosts, clock.clone())?;
 
         let service = Service::new(Parts {

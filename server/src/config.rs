@@ -86,6 +86,8 @@ const FAULTS_HELP: &str = "Faults to inject from the start, as JSON: \
 {\"route\": \"/issue/{token}/auth\", \"status\": 429, \"retry_after\": 1}, \
 {\"route\": \"/ca/root.crt\", \"latency_ms\": 200}, {\"route\": \"/ca/root.pem\", \"truncate_body\": 10}, \
 {\"kind\": \"wrong_root\"}, {\"kind\": \"ca_maintenance\", \"retry_after\": 5}]}. \
+The OCSP responder's kinds: ocsp_try_later, ocsp_internal_error, ocsp_unauthorized, ocsp_stale, \
+ocsp_wrong_key, ocsp_wrong_nonce. \
 route is a route template of the public or confirm listener (or *), method narrows it, \
 times counts matching requests down (absent: until cleared). \
 At run time: PUT/GET/DELETE /admin/faults, which also takes {\"kind\": \"expire_url_now\", \"enrollment_id\": ID}. \

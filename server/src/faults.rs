@@ -10,6 +10,8 @@ use webra2_wire::{FaultKind, FaultSet, FaultSpec};
 
 /// The routes `wrong_root` serves another root on.
 const ROOT_ROUTES: [&str; 3] = [paths::ROOT_DER, paths::ROOT_PEM, paths::ROOT_FINGERPRINT];
+/// The routes the OCSP faults apply to.
+const OCSP_ROUTES: [&str; 2] = [paths::OCSP, paths::OCSP_GET];
 /// The routes `ca_maintenance` closes.
 const ISSUE_ROUTES: [&str; 2] = [paths::ISSUE_CSR, paths::ISSUE_PKCS12];
 /// The longest latency a fault may add.
@@ -122,6 +124,12 @@ fn matches(a: &Active, route: &str, method: &str) -> bool {
         FaultKind::WrongRoot => method == "GET" && ROOT_ROUTES.contains(&route),
         FaultKind::CaMaintenance => method == "POST" && ISSUE_ROUTES.contains(&route),
         FaultKind::ExpireUrlNow => false,
+        FaultKind::OcspTryLater
+        | FaultKind::OcspInternalError
+        | FaultKind::OcspUnauthorized
+        | FaultKind::OcspStale
+        | FaultKind::OcspWrongKey
+        | FaultKind::OcspWrongNonce => OCSP_ROUTES.contains(&route),
     }
 }
 
@@ -223,6 +231,12 @@ pub fn check(set: &FaultSet) -> Result<Checked, FaultError> {
             }
             FaultKind::WrongRoot => only(&["times"])?,
             FaultKind::CaMaintenance => only(&["retry_after", "times"])?,
+            FaultKind::OcspTryLater
+            | FaultKind::OcspInternalError
+            | FaultKind::OcspUnauthorized
+            | FaultKind::OcspStale
+            | FaultKind::OcspWrongKey
+            | FaultKind::OcspWrongNonce => only(&["method", "times"])?,
             FaultKind::ExpireUrlNow => {
                 only(&["enrollment_id"])?;
                 match spec.enrollment_id.as_deref() {
@@ -292,6 +306,38 @@ mod tests {
         assert!(faults.take("/issue/{token}/auth", "POST").is_none());
         assert!(faults.take("/issue/{token}/csr", "POST").is_some());
         assert!(faults.take("/issue/{token}/pkcs12", "POST").is_some());
+    }
+
+    #[test]
+    fn ocsp_faults_apply_to_both_ocsp_routes_and_nothing_else() {
+        let faults = Faults::from_set(&set(
+            r#"{"faults":[{"kind":"ocsp_stale","times":2},{"kind":"ocsp_try_later","method":"GET"}]}"#,
+        ))
+        .expect("valid");
+        assert!(faults.take("/ca/crl", "GET").is_none());
+        assert!(faults.take("/issue/{token}/csr", "POST").is_none());
+        assert_eq!(
+            faults.take(paths::OCSP, "POST").map(|f| f.kind()),
+            Some(FaultKind::OcspStale)
+        );
+        assert_eq!(
+            faults.take(paths::OCSP_GET, "GET").map(|f| f.kind()),
+            Some(FaultKind::OcspStale)
+        );
+        assert!(faults.take(paths::OCSP, "POST").is_none(), "GET only");
+        assert_eq!(
+            faults.take(paths::OCSP_GET, "GET").map(|f| f.kind()),
+            Some(FaultKind::OcspTryLater)
+        );
+        let err = Faults::from_set(&set(
+            r#"{"faults":[{"kind":"ocsp_wrong_key","status":503}]}"#,
+        ))
+        .expect_err("status does not go with an OCSP fault")
+        .to_string();
+        assert!(
+            err.contains("status does not go with kind ocsp_wrong_key"),
+            "{err}"
+        );
     }
 
     #[test]

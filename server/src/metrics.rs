@@ -56,6 +56,8 @@ struct Inner {
     mails: BTreeMap<(&'static str, &'static str), u64>,
     /// fault kind → count.
     faults: BTreeMap<&'static str, u64>,
+    /// OCSP answer (`good`, `revoked`, `unknown`, or a response status) → count.
+    ocsp: BTreeMap<&'static str, u64>,
 }
 
 /// The registry of one service instance.
@@ -77,6 +79,12 @@ impl Metrics {
     /// Counts one injected fault.
     pub fn fault_injected(&self, kind: &'static str) {
         self.with(|m| *m.faults.entry(kind).or_default() += 1);
+    }
+
+    /// Counts one OCSP answer: `good`, `revoked` or `unknown` per certificate
+    /// asked about, or the response status of an unsuccessful response.
+    pub fn ocsp_answered(&self, answer: &'static str) {
+        self.with(|m| *m.ocsp.entry(answer).or_default() += 1);
     }
 
     /// Counts one SMTP delivery (`sent` or `failed`).
@@ -107,6 +115,7 @@ impl Metrics {
                 match route {
                     paths::ISSUE_CSR => *m.issuances.entry("csr").or_default() += 1,
                     paths::ISSUE_PKCS12 => *m.issuances.entry("pkcs12").or_default() += 1,
+                    paths::ADMIN_CERTIFICATES => *m.issuances.entry("factory").or_default() += 1,
                     paths::ADMIN_ENROLLMENTS => {
                         m.enrollments += 1;
                         *m.mails.entry(("outbox", "recorded")).or_default() += 1;
@@ -125,7 +134,7 @@ impl Metrics {
                 &mut out,
                 "webra2_issuances_total",
                 "counter",
-                "Certificates issued, by path (csr or pkcs12).",
+                "Certificates issued, by path (csr or pkcs12; factory for POST /admin/certificates).",
             );
             for (method, n) in &m.issuances {
                 let _ = writeln!(out, "webra2_issuances_total{{method=\"{method}\"}} {n}");
@@ -166,6 +175,15 @@ impl Metrics {
             );
             for (kind, n) in &m.faults {
                 let _ = writeln!(out, "webra2_faults_injected_total{{kind=\"{kind}\"}} {n}");
+            }
+            family(
+                &mut out,
+                "webra2_ocsp_answers_total",
+                "counter",
+                "OCSP answers: good, revoked or unknown per certificate asked about, or the response status of an unsuccessful response.",
+            );
+            for (answer, n) in &m.ocsp {
+                let _ = writeln!(out, "webra2_ocsp_answers_total{{answer=\"{answer}\"}} {n}");
             }
             family(
                 &mut out,

@@ -5,7 +5,7 @@
 //!
 //! ```rust
 //! use webra2_mock::MockCa;
-//! use webra2_wire::FaultSpec;
+//! use webra2_wire::{CertStatus, CreateCertificate, FactoryKey, FactoryState, FaultSpec};
 //!
 //! # #[tokio::main(flavor = "multi_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,6 +25,23 @@
 //!     .set_faults(&[FaultSpec::status("/issue/{token}/csr", 503).times(1)])
 //!     .await?;
 //! assert_eq!(ca.admin().faults().await?.faults.len(), 1);
+//!
+//! // A certificate in the state a relying party under test must refuse.
+//! let made = ca
+//!     .admin()
+//!     .create_certificate(&CreateCertificate {
+//!         user_id: "RP01".into(),
+//!         pin: "Pin1234".into(),
+//!         key: FactoryKey::P256,
+//!         state: FactoryState::Expired,
+//!         reason: None,
+//!         not_before: None,
+//!         not_after: None,
+//!         issuer: None,
+//!     })
+//!     .await?;
+//! assert_eq!(made.status, CertStatus::Expired);
+//! assert!(made.key_pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
 //! # Ok(())
 //! # }
 //! ```
@@ -44,6 +61,7 @@ use webra2_wire::{
     paths, CertificateView, ClockView, EnrollmentCreated, EnrollmentView, FaultSet, FaultSpec,
     Kind, Mail, PrepareEnrollment, Problem, RevokeRequest, SetClock,
 };
+use webra2_wire::{CreateCertificate, CreatedCertificate};
 
 /// What the in-process API reports.
 #[derive(Debug, thiserror::Error)]
@@ -281,7 +299,10 @@ impl AdminClient {
         path: &str,
         body: Option<Value>,
     ) -> Result<T, MockError> {
-        let mut req = Request::builder().method(method).uri(path);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::ACCEPT, "application/json");
         if let Some(token) = &self.token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -383,6 +404,20 @@ impl AdminClient {
             None => paths::ADMIN_CERTIFICATES.to_owned(),
         };
         self.call(Method::GET, &path, None).await
+    }
+
+    /// `POST /admin/certificates`: a certificate made to order, in its JSON
+    /// form (PEM certificate, PIN-encrypted PKCS#8 key).
+    pub async fn create_certificate(
+        &self,
+        req: &CreateCertificate,
+    ) -> Result<CreatedCertificate, MockError> {
+        self.call(
+            Method::POST,
+            paths::ADMIN_CERTIFICATES,
+            Some(json_body(req)?),
+        )
+        .await
     }
 
     /// `POST /admin/certificates/{serial}/revoke`.

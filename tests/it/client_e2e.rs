@@ -52,6 +52,21 @@ fn certificate_fields(der: &[u8]) -> Value {
                     json!({"client_auth": eku.client_auth, "server_auth": eku.server_auth})
                 }
                 ParsedExtension::CRLDistributionPoints(_) => json!("[crl url]"),
+                ParsedExtension::AuthorityInfoAccess(aia) => json!(aia
+                    .accessdescs
+                    .iter()
+                    .map(|d| {
+                        let location = match &d.access_location {
+                            // The public listener's port changes: keep the path.
+                            GeneralName::URI(uri) => {
+                                let path = uri.splitn(4, '/').nth(3).unwrap_or_default();
+                                format!("[public]/{path}")
+                            }
+                            other => format!("{other:?}"),
+                        };
+                        json!({"method": d.access_method.to_id_string(), "location": location})
+                    })
+                    .collect::<Vec<_>>()),
                 ParsedExtension::SubjectKeyIdentifier(_) => json!("[key id]"),
                 ParsedExtension::AuthorityKeyIdentifier(_) => json!("[root key id]"),
                 other => json!(format!("{other:?}")),

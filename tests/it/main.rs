@@ -4,12 +4,15 @@
 
 mod bad_input;
 mod client_e2e;
+mod client_status;
 mod client_wiremock;
 mod compose_replicas;
+mod factory;
 mod harness;
 mod helpers;
 mod layering;
 mod lifecycle;
+mod ocsp;
 mod pkcs12_forms;
 mod protocol_versions;
 mod random_input;

@@ -174,6 +174,9 @@ pub enum CertStatus {
     Revoked,
     /// Past its notAfter.
     Expired,
+    /// Before its notBefore (the administrator's factory makes such).
+    #[serde(rename = "not_yet_valid")]
+    NotYetValid,
 }
 
 /// One issued certificate (`GET /admin/certificates`).
@@ -234,4 +237,97 @@ pub struct RevokeRequest {
     /// An RFC 5280 reason name (`keyCompromise`, `superseded`, ...); `unspecified` when absent.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// The key `POST /admin/certificates` generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FactoryKey {
+    /// RSA-1024, as the real service's CSP made.
+    #[serde(rename = "rsa-1024")]
+    Rsa1024,
+    /// RSA-2048.
+    #[serde(rename = "rsa-2048")]
+    Rsa2048,
+    /// ECDSA on P-256.
+    #[serde(rename = "p256")]
+    P256,
+}
+
+/// The state a factory certificate is made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactoryState {
+    /// Valid now.
+    Valid,
+    /// Its notAfter already passed.
+    Expired,
+    /// Its notBefore is still to come.
+    NotYetValid,
+    /// Revoked now (with `reason`).
+    Revoked,
+}
+
+/// Who issues a factory certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactoryIssuer {
+    /// The service's root (the default).
+    #[default]
+    Root,
+    /// A second root with the same subject name but its own key, trusted by
+    /// nobody: a relying party must refuse its certificates.
+    Untrusted,
+}
+
+/// `POST /admin/certificates`: a certificate made to order, without the site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCertificate {
+    /// The user id (its CN, through the profile's subject template).
+    pub user_id: String,
+    /// The PIN the PKCS#12 (or the PKCS#8 key) is encrypted with.
+    pub pin: String,
+    /// The key to generate.
+    pub key: FactoryKey,
+    /// The state to make it in.
+    pub state: FactoryState,
+    /// With `revoked`: an RFC 5280 reason name; `unspecified` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Its notBefore, given outright (else what the state implies).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub not_before: Option<OffsetDateTime>,
+    /// Its notAfter, given outright (else what the state implies).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub not_after: Option<OffsetDateTime>,
+    /// `root` (default) or `untrusted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<FactoryIssuer>,
+}
+
+/// `201` answer to `POST /admin/certificates` with `Accept: application/json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedCertificate {
+    /// Upper-case hex serial.
+    pub serial: String,
+    /// The certificate, PEM.
+    pub certificate_pem: String,
+    /// The key, PKCS#8 encrypted with the PIN (`ENCRYPTED PRIVATE KEY`).
+    pub key_pem: String,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// What it is at the service clock's now.
+    pub status: CertStatus,
 }

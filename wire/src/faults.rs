@@ -27,6 +27,18 @@ pub enum FaultKind {
     ExpireUrlNow,
     /// Issuance (CSR and PKCS#12) answers `503 ca-maintenance` with `Retry-After`.
     CaMaintenance,
+    /// The OCSP responder answers `tryLater` (RFC 6960 §2.3).
+    OcspTryLater,
+    /// The OCSP responder answers `internalError`.
+    OcspInternalError,
+    /// The OCSP responder answers `unauthorized`.
+    OcspUnauthorized,
+    /// The OCSP responder answers with a stale response: `nextUpdate` in the past.
+    OcspStale,
+    /// The OCSP response is signed by a key that is not the responder's.
+    OcspWrongKey,
+    /// The OCSP response carries a nonce other than the request's.
+    OcspWrongNonce,
 }
 
 impl FaultKind {
@@ -37,8 +49,25 @@ impl FaultKind {
             Self::WrongRoot => "wrong_root",
             Self::ExpireUrlNow => "expire_url_now",
             Self::CaMaintenance => "ca_maintenance",
+            Self::OcspTryLater => "ocsp_try_later",
+            Self::OcspInternalError => "ocsp_internal_error",
+            Self::OcspUnauthorized => "ocsp_unauthorized",
+            Self::OcspStale => "ocsp_stale",
+            Self::OcspWrongKey => "ocsp_wrong_key",
+            Self::OcspWrongNonce => "ocsp_wrong_nonce",
         }
     }
+
+    /// The OCSP faults: they apply to `POST /ocsp` and `GET /ocsp/{request}`,
+    /// and change what the responder answers rather than the HTTP exchange.
+    pub const OCSP: [FaultKind; 6] = [
+        Self::OcspTryLater,
+        Self::OcspInternalError,
+        Self::OcspUnauthorized,
+        Self::OcspStale,
+        Self::OcspWrongKey,
+        Self::OcspWrongNonce,
+    ];
 }
 
 /// One fault. Which fields apply depends on the kind; the service refuses an
@@ -131,6 +160,14 @@ impl FaultSpec {
         }
     }
 
+    /// An OCSP fault (one of [`FaultKind::OCSP`]).
+    pub fn ocsp(kind: FaultKind) -> Self {
+        Self {
+            kind: Some(kind),
+            ..Self::default()
+        }
+    }
+
     /// Only for requests with this method.
     pub fn method(mut self, method: impl Into<String>) -> Self {
         self.method = Some(method.into());
@@ -177,11 +214,16 @@ mod tests {
                 {"route": "/ca/root.crt", "truncate_body": 10},
                 {"kind": "wrong_root"},
                 {"kind": "expire_url_now", "enrollment_id": "E1"},
-                {"kind": "ca_maintenance", "retry_after": 2}
+                {"kind": "ca_maintenance", "retry_after": 2},
+                {"kind": "ocsp_wrong_nonce", "times": 1}
             ]}"#,
         )
         .expect("parses");
-        assert_eq!(set.faults.len(), 6);
+        assert_eq!(set.faults.len(), 7);
+        assert_eq!(
+            set.faults[6],
+            FaultSpec::ocsp(FaultKind::OcspWrongNonce).times(1)
+        );
         assert_eq!(
             set.faults[0],
             FaultSpec::status("/issue/{token}/csr", 503).times(2)

@@ -27,6 +27,7 @@ pub use admin::{
     CertStatus, CertificateView, ClockView, EnrollmentCreated, EnrollmentState, EnrollmentView,
     Kind, Mail, PrepareEnrollment, RevokeRequest, SetClock,
 };
+pub use admin::{CreateCertificate, CreatedCertificate, FactoryIssuer, FactoryKey, FactoryState};
 pub use faults::{FaultKind, FaultSet, FaultSpec};
 pub use pem::pem_encode;
 pub use problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX};

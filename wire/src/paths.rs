@@ -34,6 +34,11 @@ pub const ROOT_PEM: &str = "/ca/root.pem";
 pub const ROOT_FINGERPRINT: &str = "/ca/root/fingerprint";
 /// `GET /ca/crl`: the current CRL.
 pub const CRL: &str = "/ca/crl";
+/// `POST /ocsp`: the OCSP responder (RFC 6960), `application/ocsp-request`.
+pub const OCSP: &str = "/ocsp";
+/// `GET /ocsp/{request}`: the OCSP responder, the request's DER in base64 in
+/// the path (RFC 6960 appendix A.1; unescaped `/` in it are taken too).
+pub const OCSP_GET: &str = "/ocsp/{*request}";
 /// `GET /confirm`: Step 4, on the confirm listener.
 pub const CONFIRM: &str = "/confirm";
 
@@ -43,7 +48,7 @@ pub const ADMIN_ENROLLMENTS: &str = "/admin/enrollments";
 pub const ADMIN_ENROLLMENT: &str = "/admin/enrollments/{id}";
 /// `GET /admin/mails`: the outbox.
 pub const ADMIN_MAILS: &str = "/admin/mails";
-/// `GET /admin/certificates`.
+/// `GET /admin/certificates`; `POST`: a certificate made to order.
 pub const ADMIN_CERTIFICATES: &str = "/admin/certificates";
 /// `GET /admin/certificates/{serial}`.
 pub const ADMIN_CERTIFICATE: &str = "/admin/certificates/{serial}";
@@ -107,5 +112,6 @@ mod tests {
             "/admin/certificates/0A%2F..%2Fx/revoke"
         );
         assert_eq!(fill(ADMIN_MAILS, "ignored"), "/admin/mails");
+        assert_eq!(fill(OCSP_GET, "MEIw+/Q="), "/ocsp/MEIw%2B%2FQ%3D");
     }
 }

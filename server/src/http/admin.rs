@@ -1,20 +1,20 @@
 //! The admin listener's handlers: preparation, outbox, certificates, clock
 //! and faults. Each extracts, calls the service, and answers JSON.
 
-use super::extract::{bearer, AdminJson, OptionalAdminJson, Param, Query};
+use super::extract::{bearer, wants_json, AdminJson, OptionalAdminJson, Param, Query};
 use super::problem::AppError;
-use crate::service::{Preparation, Reason, Serial, ServiceInstant};
+use crate::service::{FactoryOrder, Preparation, Reason, Serial, ServiceInstant};
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use webra2_wire::{
-    CertificateView, ClockView, EnrollmentView, FaultSet, Mail, PrepareEnrollment, ProblemKind,
-    RevokeRequest, SetClock,
+    CertificateView, ClockView, CreateCertificate, CreatedCertificate, EnrollmentView, FaultSet,
+    Mail, PrepareEnrollment, ProblemKind, RevokeRequest, SetClock,
 };
 
 /// Demands `Authorization: Bearer <admin token>` when a token is configured.
@@ -81,6 +81,36 @@ pub async fn certificates(
     Ok(Json(
         state.service.certificates(q.user_id.as_deref()).await?,
     ))
+}
+
+/// `POST /admin/certificates`: a certificate made to order. `201` with the
+/// PKCS#12 under the PIN, or with `Accept: application/json` the certificate
+/// and the PIN-encrypted PKCS#8 key as PEM.
+pub async fn make_certificate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AdminJson(req): AdminJson<CreateCertificate>,
+) -> Result<Response, AppError> {
+    let order = FactoryOrder::parse(&req, &state.service.pin_rule())?;
+    let made = state.service.make_certificate(order).await?;
+    if wants_json(&headers) {
+        let body = CreatedCertificate {
+            serial: made.serial,
+            certificate_pem: webra2_wire::pem_encode("CERTIFICATE", &made.cert_der),
+            key_pem: made.key_pem,
+            not_before: webra2_wire::in_jst(made.not_before),
+            not_after: webra2_wire::in_jst(made.not_after),
+            status: made.status,
+        };
+        return Ok((StatusCode::CREATED, Json(body)).into_response());
+    }
+    let mut resp = super::respond::download(
+        "application/x-pkcs12",
+        &format!("{}.p12", made.user_id),
+        made.pkcs12,
+    );
+    *resp.status_mut() = StatusCode::CREATED;
+    Ok(resp)
 }
 
 /// `GET /admin/certificates/{serial}`.

@@ -5,6 +5,7 @@
 
 use super::problem::AppError;
 use crate::faults::INJECTED_FAULT_SLUG;
+use crate::service::OcspFault;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -58,6 +59,19 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
             );
             resp
         }
+        FaultKind::OcspTryLater
+        | FaultKind::OcspInternalError
+        | FaultKind::OcspUnauthorized
+        | FaultKind::OcspStale
+        | FaultKind::OcspWrongKey
+        | FaultKind::OcspWrongNonce => {
+            // The responder itself answers differently: hand it the fault.
+            let mut req = req;
+            if let Some(fault) = ocsp_fault(kind) {
+                req.extensions_mut().insert(fault);
+            }
+            next.run(req).await
+        }
         FaultKind::Route | FaultKind::ExpireUrlNow => {
             if let Some(ms) = fault.latency_ms {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -72,6 +86,22 @@ pub async fn inject(State(state): State<AppState>, req: Request, next: Next) -> 
             }
         }
     }
+}
+
+/// The service's name for an OCSP fault kind; `None` for the other kinds.
+fn ocsp_fault(kind: FaultKind) -> Option<OcspFault> {
+    Some(match kind {
+        FaultKind::OcspTryLater => OcspFault::TryLater,
+        FaultKind::OcspInternalError => OcspFault::InternalError,
+        FaultKind::OcspUnauthorized => OcspFault::Unauthorized,
+        FaultKind::OcspStale => OcspFault::Stale,
+        FaultKind::OcspWrongKey => OcspFault::WrongKey,
+        FaultKind::OcspWrongNonce => OcspFault::WrongNonce,
+        FaultKind::Route
+        | FaultKind::WrongRoot
+        | FaultKind::ExpireUrlNow
+        | FaultKind::CaMaintenance => return None,
+    })
 }
 
 fn retry_after(resp: &mut Response, secs: u64) {

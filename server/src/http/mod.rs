@@ -16,6 +16,7 @@ mod error_pages;
 mod extract;
 mod faults;
 mod observe;
+mod ocsp;
 mod pages;
 mod problem;
 mod respond;
@@ -53,7 +54,9 @@ pub fn public_router(state: AppState) -> Router {
         .route(ROOT_DER, get(ca_files::root_der))
         .route(ROOT_PEM, get(ca_files::root_pem))
         .route(ROOT_FINGERPRINT, get(ca_files::root_fingerprint))
-        .route(CRL, get(ca_files::crl));
+        .route(CRL, get(ca_files::crl))
+        .route(OCSP, post(ocsp::post))
+        .route(OCSP_GET, get(ocsp::get));
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
@@ -90,7 +93,10 @@ pub fn admin_router(state: AppState) -> Router {
         .route(ADMIN_ENROLLMENTS, post(admin::prepare))
         .route(ADMIN_ENROLLMENT, get(admin::enrollment))
         .route(ADMIN_MAILS, get(admin::mails))
-        .route(ADMIN_CERTIFICATES, get(admin::certificates))
+        .route(
+            ADMIN_CERTIFICATES,
+            get(admin::certificates).post(admin::make_certificate),
+        )
         .route(ADMIN_CERTIFICATE, get(admin::certificate))
         .route(ADMIN_REVOKE, post(admin::revoke))
         .route(

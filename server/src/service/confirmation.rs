@@ -19,13 +19,12 @@ impl Service {
     pub async fn confirm(&self, der: &[u8]) -> Result<Confirmation, ServiceError> {
         let confirmation = describe(der)
             .ok_or_else(|| ServiceError::invalid("the client certificate could not be read"))?;
-        if let Some(record) = self.parts.store.certificate(&confirmation.serial).await? {
-            if let Some(at) = record.revoked_at {
-                return Err(ServiceError::CertificateRevoked {
-                    serial: confirmation.serial,
-                    at: rfc3339(in_jst(at)),
-                });
-            }
+        // The status source the OCSP responder answers from too.
+        if let Some(Some(revocation)) = self.revocation_of(&confirmation.serial).await? {
+            return Err(ServiceError::CertificateRevoked {
+                serial: confirmation.serial,
+                at: rfc3339(in_jst(revocation.at)),
+            });
         }
         Ok(confirmation)
     }

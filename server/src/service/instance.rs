@@ -49,6 +49,8 @@ pub struct Parts {
 /// is made of stays private to the service: the HTTP layer sees the accessors.
 pub struct Service {
     pub(super) parts: Parts,
+    /// The factory's untrusted issuer, made when first asked for.
+    pub(super) untrusted: tokio::sync::OnceCell<Arc<Ca>>,
     /// With a store several replicas share: what this replica last read of
     /// the deployment's clock and faults (see `controls.rs`).
     pub(super) deployment: Option<Deployment>,
@@ -69,7 +71,11 @@ impl Service {
     /// The service made of `parts`.
     pub fn new(parts: Parts) -> Self {
         let deployment = parts.store.is_shared().then(Deployment::default);
-        Self { parts, deployment }
+        Self {
+            parts,
+            untrusted: tokio::sync::OnceCell::new(),
+            deployment,
+        }
     }
 
     /// Whether this service is one replica of several on a shared store:

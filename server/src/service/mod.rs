@@ -6,9 +6,10 @@
 //! Where a new operation goes: a step of the issuance site in
 //! [`enrollment`] (before a certificate exists) or [`issuance`] (making and
 //! handing out one; what a wrapped request's signers prove, and the renewal
-//! rule, in [`signed_request`]); anything after issuance (revocation, CRL, and later
-//! OCSP) in [`revocation`]; the Step 4 check in [`confirmation`]; the test
-//! controls (clock, faults) in [`controls`].
+//! rule, in [`signed_request`]); anything after issuance (revocation, CRL) in
+//! [`revocation`], the OCSP responder in [`ocsp`], certificates made to order
+//! by the administrator in [`factory`]; the Step 4 check in
+//! [`confirmation`]; the test controls (clock, faults) in [`controls`].
 //!
 //! [`Store`]: crate::store::Store
 
@@ -16,9 +17,11 @@ mod confirmation;
 mod controls;
 mod enrollment;
 mod error;
+mod factory;
 mod instance;
 mod issuance;
 mod name;
+mod ocsp;
 mod revocation;
 mod signed_request;
 pub mod types;
@@ -26,8 +29,10 @@ pub mod types;
 pub use confirmation::describe;
 pub use enrollment::Authenticated;
 pub use error::ServiceError;
+pub use factory::{FactoryOrder, MadeCertificate};
 pub use instance::{site_title, Parts, Policy, RootView, Service};
 pub use issuance::{Begun, CertificateFile, CertificateFormat, Issuance, Pkcs12File, Ready};
+pub use ocsp::{OcspFault, OCSP_VALIDITY};
 pub use types::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,
 };

@@ -1,5 +1,5 @@
-//! After issuance: listing and revoking certificates, and the CRL. (An OCSP
-//! responder belongs here too.)
+//! After issuance: listing and revoking certificates, and the CRL. (The OCSP
+//! responder is `ocsp.rs`.)
 
 use super::error::ServiceError;
 use super::instance::{blocking, Service};
@@ -143,6 +143,8 @@ fn certificate_view(c: &CertificateRecord, now: OffsetDateTime) -> CertificateVi
         CertStatus::Revoked
     } else if now >= c.not_after {
         CertStatus::Expired
+    } else if now < c.not_before {
+        CertStatus::NotYetValid
     } else {
         CertStatus::Valid
     };

@@ -60,6 +60,7 @@ macro_rules! store_contract_tests {
             mails_are_listed_newest_first_and_by_recipient,
             revoked_lists_certificates_in_revocation_order,
             an_expired_url_fault_closes_the_url_at_the_time_given,
+            a_recorded_certificate_is_read_listed_revocable_and_its_url_never_opens,
         );
     };
     (@each $make:expr; $($rule:ident),+ $(,)?) => {
@@ -1033,5 +1034,113 @@ pub async fn an_expired_url_fault_closes_the_url_at_the_time_given(store: Arc<dy
             .await
             .expect("expire_url failed"),
         "expire_url of an unknown enrollment"
+    );
+}
+
+/// `record_certificate` keeps a certificate made without the site: read back
+/// as given, listed (newest first with the rest), in `revoked` when made
+/// revoked, revocable when not; its enrollment is `issued` with its serial
+/// and opens for nothing; no mail is sent; a second record of the serial fails
+/// and changes nothing.
+pub async fn a_recorded_certificate_is_read_listed_revocable_and_its_url_never_opens(
+    store: Arc<dyn Store>,
+) {
+    let store = &*store;
+    let site = enrolled(store, 1, "U0001").await;
+    issue(store, &site, "0A", NOW).await;
+
+    let made = enrollment(2, "U0001");
+    let good = cert("0B", &made);
+    store
+        .record_certificate(&made, &good)
+        .await
+        .expect("record_certificate failed");
+    let revoked_e = enrollment(3, "U0002");
+    let revoked = CertificateRecord {
+        revoked_at: Some(NOW + Duration::minutes(5)),
+        reason: Some("keyCompromise".into()),
+        ..cert("0C", &revoked_e)
+    };
+    store
+        .record_certificate(&revoked_e, &revoked)
+        .await
+        .expect("record_certificate of a revoked one failed");
+
+    assert_eq!(
+        store.certificate("0B").await.expect("certificate failed"),
+        Some(good.clone()),
+        "the recorded certificate, read back"
+    );
+    assert_eq!(
+        store.certificate("0C").await.expect("certificate failed"),
+        Some(revoked.clone()),
+        "a certificate recorded revoked keeps its time and reason"
+    );
+    let all = store.certificates(None).await.expect("certificates failed");
+    assert_eq!(serials(all), ["0C", "0B", "0A"], "listed, newest first");
+    let mine = store
+        .certificates(Some("U0001"))
+        .await
+        .expect("certificates failed");
+    assert_eq!(serials(mine), ["0B", "0A"], "listed by user");
+    let listed = store.revoked().await.expect("revoked failed");
+    assert_eq!(
+        serials(listed),
+        ["0C"],
+        "the one made revoked is in revoked()"
+    );
+
+    let got = stored(store, &made.id).await;
+    assert_eq!(
+        got.state,
+        EnrollmentState::Issued,
+        "its enrollment is issued"
+    );
+    assert_eq!(got.serial.as_deref(), Some("0B"));
+    assert_eq!(
+        store
+            .record_failed_auth(&made.id, 5, NOW)
+            .await
+            .expect("record_failed_auth failed"),
+        AuthFailure::NotOpen,
+        "its URL takes no password"
+    );
+    assert_eq!(
+        store
+            .issue(&made.id, &cert("0D", &made), NOW, None)
+            .await
+            .expect("issue failed"),
+        IssueOutcome::NotOpen,
+        "its URL issues nothing"
+    );
+    assert_eq!(
+        store.mails(None).await.expect("mails failed").len(),
+        1,
+        "only the site's enrollment sent a mail"
+    );
+
+    assert_eq!(
+        store
+            .revoke("0B", NOW + Duration::hours(1), "superseded")
+            .await
+            .expect("revoke failed"),
+        RevokeOutcome::Revoked,
+        "a recorded certificate is revocable"
+    );
+    let again = enrollment(4, "U0003");
+    assert!(
+        store
+            .record_certificate(&again, &cert("0B", &again))
+            .await
+            .is_err(),
+        "a second record of one serial"
+    );
+    assert!(
+        store
+            .enrollment(&again.id)
+            .await
+            .expect("enrollment failed")
+            .is_none(),
+        "the refused record left no enrollment behind"
     );
 }

@@ -323,6 +323,21 @@ pub trait Store: Send + Sync + 'static {
     /// The outbox, newest first, optionally to one address.
     async fn mails(&self, to: Option<&str>) -> Result<Vec<MailRecord>, StoreError>;
 
+    /// Records a certificate made without the site (the administrator's
+    /// factory, `POST /admin/certificates`), in one transaction with the
+    /// enrollment that stands for it: `enrollment` recorded already `issued`
+    /// with `certificate`'s serial, no mail, so its URL never opens. The
+    /// certificate keeps `revoked_at` and `reason` as given (a certificate
+    /// made revoked). Stores without it refuse.
+    async fn record_certificate(
+        &self,
+        enrollment: &NewEnrollment,
+        certificate: &CertificateRecord,
+    ) -> Result<(), StoreError> {
+        let _ = (enrollment, certificate);
+        Err(StoreError::Unsupported("record_certificate"))
+    }
+
     /// Whether the database answers now (`GET /readyz`). The default makes
     /// one real read.
     async fn ping(&self) -> Result<(), StoreError> {

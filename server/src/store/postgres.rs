@@ -402,6 +402,48 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn record_certificate(
+        &self,
+        e: &NewEnrollment,
+        cert: &CertificateRecord,
+    ) -> Result<(), StoreError> {
+        // One statement: the enrollment that stands for the certificate (already
+        // issued, no mail) and the certificate, or neither.
+        self.rows(
+            "WITH e AS (
+                INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
+                    failed_attempts, mail_sent_at, url_expires_at, serial, renews_serial,
+                    revoke_previous, created_at)
+                VALUES ($1, $2, $3, $4, $5, 'issued', $6, 0, $7, $8, $9, $10, $11, $12)
+                RETURNING id)
+             INSERT INTO certificates
+                (serial, user_id, enrollment_id, der, not_before, not_after, revoked_at, reason)
+             SELECT $9, $13, e.id, $14, $15, $16, $17, $18 FROM e",
+            &[
+                &e.id,
+                &e.token,
+                &e.user_id,
+                &e.email,
+                &e.kind.as_str(),
+                &e.password_hash,
+                &secs(e.mail_sent_at),
+                &secs(e.url_expires_at),
+                &cert.serial,
+                &e.renews_serial,
+                &e.revoke_previous,
+                &secs(e.created_at),
+                &cert.user_id,
+                &cert.der,
+                &secs(cert.not_before),
+                &secs(cert.not_after),
+                &cert.revoked_at.map(secs),
+                &cert.reason,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn enrollment_by_token(
         &self,
         token: &str,

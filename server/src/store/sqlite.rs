@@ -915,6 +915,52 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn record_certificate(
+        &self,
+        e: &NewEnrollment,
+        cert: &CertificateRecord,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
+                    failed_attempts, mail_sent_at, url_expires_at, serial, renews_serial,
+                    revoke_previous, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'issued', ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                e.id,
+                e.token,
+                e.user_id,
+                e.email,
+                e.kind.as_str(),
+                e.password_hash,
+                ts(e.mail_sent_at),
+                ts(e.url_expires_at),
+                cert.serial,
+                e.renews_serial,
+                e.revoke_previous,
+                ts(e.created_at)
+            ])?;
+            tx.prepare_cached(
+                "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before,
+                    not_after, revoked_at, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                cert.serial,
+                cert.user_id,
+                e.id,
+                cert.der,
+                ts(cert.not_before),
+                ts(cert.not_after),
+                cert.revoked_at.map(ts),
+                cert.reason
+            ])?;
+            Ok((true, ()))
+        })
+        .await
+    }
+
     async fn expire_url(
         &self,
         enrollment_id: &str,

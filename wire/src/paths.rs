@@ -4,7 +4,7 @@
 //! A template names its one parameter in braces (`{token}`), as axum's router
 //! reads it; [`fill`] puts a value in its place.
 
-/// `GET /healthz` (public and confirm listeners).
+/// `GET /healthz` (every listener; on the admin one it needs no token).
 pub const HEALTHZ: &str = "/healthz";
 /// `GET /readyz` (public listener): `200` when the store answers, else `503`.
 pub const READYZ: &str = "/readyz";

@@ -103,7 +103,10 @@ pub fn admin_router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,
-        ));
+        ))
+        // After the token layer, so open: a liveness answer for `--wait`, probes
+        // and health checks, which tells nothing but "bound and serving".
+        .route(HEALTHZ, get(healthz));
     finish(routes, state)
 }
 
@@ -142,7 +145,7 @@ async fn full() -> Response {
     resp
 }
 
-/// `GET /healthz` (public and confirm listeners).
+/// `GET /healthz` (every listener; on the admin one without the token).
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),

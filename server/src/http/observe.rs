@@ -13,7 +13,9 @@ use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 use webra2_wire::{paths, ProblemKind};
 
 /// Wraps `router` in the shared layers.
@@ -46,7 +48,14 @@ pub fn observe(router: Router, state: AppState) -> Router {
                 .unwrap_or("-")
                 .to_owned();
             tracing::info_span!("request", method = %req.method(), route, request_id = id)
-        }))
+        })
+        // One line a request at info, inside the span: its fields (the caller's
+        // `x-request-id` among them) land in the log, as `span.request_id` in JSON.
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Micros),
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

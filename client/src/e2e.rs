@@ -134,7 +134,7 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
     }
 
     // Before the preparation: a store that cannot be written costs no enrollment.
-    if !crate::issue::store_is_writable(rec, &store_dir) {
+    if !crate::issue::store_is_writable(rec, &store_dir, &opts.checks) {
         return;
     }
 
@@ -240,17 +240,18 @@ async fn prepare_and_read_mail(
             JSON_LIMIT * 16,
         )
         .await
-    .and_then(|b| b.json::<Vec<Mail>>("outbox"))
-    .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
-    .and_then(|mail| {
-        if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
-            Err(ClientError::Step(
-                "the renewal mail does not name the serial of the certificate it renews".to_owned(),
-            ))
-        } else {
-            Ok(mail)
-        }
-    });
+        .and_then(|b| b.json::<Vec<Mail>>("outbox"))
+        .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
+        .and_then(|mail| {
+            if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
+                Err(ClientError::Step(
+                    "the renewal mail does not name the serial of the certificate it renews"
+                        .to_owned(),
+                ))
+            } else {
+                Ok(mail)
+            }
+        });
     let mail = rec.outcome("0-2", "発行メール", mail, |m| {
         let renews = renewed_serial(&m.body)
             .filter(|_| opts.kind == Kind::Renew)

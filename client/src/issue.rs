@@ -153,7 +153,7 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
         return;
     }
     // Nor a store that cannot take the certificate.
-    if !store_is_writable(rec, &opts.store_dir) {
+    if !store_is_writable(rec, &opts.store_dir, &opts.checks) {
         return;
     }
     let client = match http::plain_client() {
@@ -195,8 +195,12 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
 }
 
 /// The store can take what Step 3 installs; else a FAIL line (step `0`, 証明書ストア).
-pub(crate) fn store_is_writable(rec: &mut Recorder<'_>, dir: &std::path::Path) -> bool {
-    match store::check_writable(dir) {
+pub(crate) fn store_is_writable(
+    rec: &mut Recorder<'_>,
+    dir: &std::path::Path,
+    checks: &Checks,
+) -> bool {
+    match store::check_writable(dir, checks.install_root) {
         Ok(()) => true,
         Err(e) => {
             rec.fail(

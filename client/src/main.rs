@@ -4,19 +4,19 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use reqwest::Method;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
-use time::OffsetDateTime;
 use std::time::Duration;
+use time::OffsetDateTime;
 use webra2_client::{
     diff_transcripts, e2e, inspect_files, issue, origin_of, parse_mail_sent_at, reissue,
     wait_until_up, Admin, AdminCall, CertFormat, Checks, E2eOptions, Exchange, IssueOptions,
     KeySpec, Kind, NoProgress, PathStatus, Progress, Recording, ReissueOptions, Report,
     TerminalProgress,
 };
-use reqwest::Method;
 use webra2_wire::{FaultSet, PrepareEnrollment, RevokeRequest, SetClock};
 
 /// The user's side of the webra2 issuance manual, as a test harness.
@@ -205,7 +205,12 @@ struct UserArgs {
     #[arg(long, value_name = "E")]
     email: Option<String>,
     /// The auth password to prepare. Default: a random one.
-    #[arg(long, value_name = "P", env = "WEBRA2_AUTH_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "P",
+        env = "WEBRA2_AUTH_PASSWORD",
+        hide_env_values = true
+    )]
     auth_password: Option<String>,
     /// The PIN for the stored key. Default: a random one, printed with the result.
     #[arg(long, env = "WEBRA2_PIN", hide_env_values = true)]
@@ -329,7 +334,12 @@ struct PrepareArgs {
     #[arg(long, value_name = "E")]
     email: Option<String>,
     /// The auth password (認証情報パスワード) the user will prove.
-    #[arg(long, value_name = "P", env = "WEBRA2_AUTH_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "P",
+        env = "WEBRA2_AUTH_PASSWORD",
+        hide_env_values = true
+    )]
     auth_password: String,
     /// new (証明書発行サイト) or renew (証明書更新サイト).
     #[arg(long, default_value = "new", value_parser = parse_kind)]
@@ -498,10 +508,8 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Wait(args) => {
             for url in &args.urls {
-                let waited = runtime.block_on(wait_until_up(
-                    url,
-                    Duration::from_secs(args.timeout),
-                ))?;
+                let waited =
+                    runtime.block_on(wait_until_up(url, Duration::from_secs(args.timeout)))?;
                 println!(
                     "{} answers /healthz (after {} ms)",
                     origin_of(url)?,
@@ -521,10 +529,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 };
                 let diff = diff_transcripts(&read(&old)?, &read(&new)?);
                 if diff.is_same() {
-                    println!(
-                        "same protocol: {} exchanges, no difference",
-                        diff.exchanges
-                    );
+                    println!("same protocol: {} exchanges, no difference", diff.exchanges);
                     Ok(ExitCode::SUCCESS)
                 } else {
                     println!("--- {}\n+++ {}", old.display(), new.display());
@@ -639,12 +644,7 @@ fn admin_call(command: AdminCommand) -> anyhow::Result<(AdminCall, bool)> {
 
 /// Prints an admin answer: JSON pretty (only the newest element with `latest`,
 /// only one field with `field`), anything else as it came.
-fn print_answer(
-    media: &str,
-    body: &[u8],
-    latest: bool,
-    field: Option<&str>,
-) -> anyhow::Result<()> {
+fn print_answer(media: &str, body: &[u8], latest: bool, field: Option<&str>) -> anyhow::Result<()> {
     if !media.ends_with("json") {
         if field.is_some() {
             anyhow::bail!("--field needs a JSON answer; this one is {media}");
@@ -672,7 +672,10 @@ fn print_answer(
             Some(serde_json::Value::String(s)) => Ok(s.clone()),
             Some(other) => Ok(other.to_string()),
             None => {
-                let known: Vec<&String> = v.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+                let known: Vec<&String> = v
+                    .as_object()
+                    .map(|m| m.keys().collect())
+                    .unwrap_or_default();
                 anyhow::bail!("the answer has no field {name:?} (it has: {known:?})")
             }
         }

@@ -305,7 +305,8 @@ mod tests {
 
     #[test]
     fn of_a_growing_list_only_the_newest_element_is_recorded() {
-        let mail = |n: u32| json!({"id": format!("{n:032x}"), "to": "u0001@example.test", "subject": "s"});
+        let mail =
+            |n: u32| json!({"id": format!("{n:032x}"), "to": "u0001@example.test", "subject": "s"});
         let record = |count: u32| {
             let list: Vec<Value> = (0..count).rev().map(mail).collect();
             let body = serde_json::to_vec(&list).expect("json");

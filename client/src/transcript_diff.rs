@@ -292,9 +292,14 @@ mod tests {
         );
         let text = diff.to_string();
         assert!(
-            text.contains("@@ exchange 3: POST /issue/{token}/auth\n  /response/key_length: 1024 → (absent)"),
+            text.contains(
+                "@@ exchange 3: POST /issue/{token}/auth\n  /response/key_length: 1024 → (absent)"
+            ),
             "{text}"
         );
-        assert!(text.ends_with("the protocol differs: 3 differences\n"), "{text}");
+        assert!(
+            text.ends_with("the protocol differs: 3 differences\n"),
+            "{text}"
+        );
     }
 }

@@ -6,6 +6,7 @@ mod bad_input;
 mod client_e2e;
 mod client_wiremock;
 mod compose_replicas;
+mod first_hour;
 mod harness;
 mod helpers;
 mod layering;

@@ -11,6 +11,7 @@ mod harness;
 mod helpers;
 mod layering;
 mod lifecycle;
+mod openapi;
 mod protocol_versions;
 mod random_input;
 mod redact;

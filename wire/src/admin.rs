@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 /// Whether an enrollment is a first issuance or a renewal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A first issuance, under the title 証明書発行サイト.
@@ -36,6 +37,7 @@ impl Kind {
 
 /// Where an enrollment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EnrollmentState {
     /// Prepared and mailed; nobody has proved the password yet.
@@ -78,6 +80,7 @@ impl EnrollmentState {
 
 /// `POST /admin/enrollments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PrepareEnrollment {
     /// The user id the certificate is issued to (its CN).
@@ -103,6 +106,7 @@ pub struct PrepareEnrollment {
 
 /// `201` answer to `POST /admin/enrollments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentCreated {
     /// The enrollment's id, for `GET /admin/enrollments/{id}`.
     pub enrollment_id: String,
@@ -120,6 +124,7 @@ pub struct EnrollmentCreated {
 
 /// One mail of the outbox (`GET /admin/mails`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mail {
     /// The mail's id.
     pub id: String,
@@ -138,6 +143,7 @@ pub struct Mail {
 
 /// `GET /admin/enrollments/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentView {
     /// The enrollment's id.
     pub enrollment_id: String,
@@ -166,6 +172,7 @@ pub struct EnrollmentView {
 
 /// Whether a certificate still counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CertStatus {
     /// Within its validity and not revoked.
@@ -178,6 +185,7 @@ pub enum CertStatus {
 
 /// One issued certificate (`GET /admin/certificates`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateView {
     /// Upper-case hex, as `openssl x509 -serial` prints it.
     pub serial: String,
@@ -207,6 +215,7 @@ pub struct CertificateView {
 
 /// `PUT /admin/clock`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetClock {
     /// The instant the service clock shows from now on.
@@ -219,6 +228,7 @@ pub struct SetClock {
 
 /// The answer to `GET`, `PUT` and `DELETE /admin/clock`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockView {
     /// The service clock's now.
     #[serde(with = "time::serde::rfc3339")]
@@ -229,6 +239,7 @@ pub struct ClockView {
 
 /// The body of `POST /admin/certificates/{serial}/revoke` (it may also be empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// An RFC 5280 reason name (`keyCompromise`, `superseded`, ...); `unspecified` when absent.

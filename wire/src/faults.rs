@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A set of faults, as `PUT /admin/faults` takes it and `GET /admin/faults` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultSet {
     /// The faults, tried in order: the first that matches a request applies.
@@ -15,6 +16,7 @@ pub struct FaultSet {
 
 /// What kind of fault an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Breaks one route: a `status`, added `latency_ms`, or a body cut to
@@ -44,6 +46,7 @@ impl FaultKind {
 /// One fault. Which fields apply depends on the kind; the service refuses an
 /// entry with fields its kind does not use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// The kind; `route` when absent.

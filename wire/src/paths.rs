@@ -30,6 +30,9 @@ pub const ROOT_PEM: &str = "/ca/root.pem";
 pub const ROOT_FINGERPRINT: &str = "/ca/root/fingerprint";
 /// `GET /ca/crl`: the current CRL.
 pub const CRL: &str = "/ca/crl";
+/// `GET /openapi.json`: the listener's OpenAPI 3.1 document (public and admin
+/// listeners; the admin one behind its token).
+pub const OPENAPI: &str = "/openapi.json";
 /// `GET /confirm`: Step 4, on the confirm listener.
 pub const CONFIRM: &str = "/confirm";
 

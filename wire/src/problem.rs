@@ -181,6 +181,7 @@ impl ProblemKind {
 
 /// An `application/problem+json` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// `urn:webra2-mock:problem:<slug>`.
     #[serde(rename = "type")]

@@ -6,7 +6,9 @@
 //! Where things go: a route of the issuance site in `site.rs`, the CA's
 //! published files in `ca_files.rs`, the admin API in `admin.rs`, Step 4 in
 //! `confirm.rs`; pages in `pages.rs`; the layers every listener shares in
-//! `observe.rs`; the fault middleware in `faults.rs`.
+//! `observe.rs`; the fault middleware in `faults.rs`; the OpenAPI documents
+//! of the public and admin listeners (`GET /openapi.json`) in `openapi.rs`,
+//! where a new route declares its operation.
 
 mod admin;
 mod assets;
@@ -16,12 +18,14 @@ mod error_pages;
 mod extract;
 mod faults;
 mod observe;
+mod openapi;
 mod pages;
 mod problem;
 mod respond;
 mod site;
 
 pub use extract::{BODY_LIMIT, CSR_BODY_LIMIT};
+pub use openapi::{admin_document, public_document};
 pub use problem::{AppError, ErrorContext};
 
 use crate::state::AppState;
@@ -52,7 +56,8 @@ pub fn public_router(state: AppState) -> Router {
         .route(ROOT_DER, get(ca_files::root_der))
         .route(ROOT_PEM, get(ca_files::root_pem))
         .route(ROOT_FINGERPRINT, get(ca_files::root_fingerprint))
-        .route(CRL, get(ca_files::crl));
+        .route(CRL, get(ca_files::crl))
+        .route(OPENAPI, get(openapi::public_openapi));
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
@@ -100,6 +105,7 @@ pub fn admin_router(state: AppState) -> Router {
                 .delete(admin::delete_faults),
         )
         .route(METRICS, get(admin::metrics))
+        .route(OPENAPI, get(openapi::admin_openapi))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,

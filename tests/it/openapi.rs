@@ -57,7 +57,7 @@ async fn routed(resp: reqwest::Response) -> bool {
     let problem: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let detail = problem["detail"].as_str().unwrap_or_default();
     !((status == 404 && detail == "no such route")
-        || (status == 400 && detail == "method not allowed on this route"))
+        || (status == 405 && detail == "method not allowed on this route"))
 }
 
 async fn spawn() -> TestApp {

@@ -84,19 +84,37 @@ impl EnrollmentState {
 #[serde(deny_unknown_fields)]
 pub struct PrepareEnrollment {
     /// The user id the certificate is issued to (its CN).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@-]{1,64}$"))]
     pub user_id: String,
     /// Where the issuance mail goes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[^\s<>@\x00-\x1f\x7f-\x9f]+@[^\s<>\x00-\x1f\x7f-\x9f]+$",
+            max_length = 254
+        )
+    )]
     pub email: String,
     /// The 認証情報パスワード the user must prove in Step 1.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub auth_password: String,
     /// `new` (default) or `renew`.
     #[serde(default)]
     pub kind: Kind,
     /// When the mail counts as sent; defaults to the service clock's now.
+    /// Between 1950 and 9997 (X.509 validity with the two-year rule; the
+    /// schema's pattern says 1951 to 9996, whatever the offset).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(195[1-9]|19[6-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-6])-"
+        )
+    )]
     pub mail_sent_at: Option<OffsetDateTime>,
     /// How many days the URL stays valid after the mail (default 30).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub url_valid_days: Option<u32>,
     /// For a renewal: revoke the renewed certificate (reason `superseded`) in the same
     /// transaction that issues the new one. Default `false`: it stays valid until it expires.
@@ -218,8 +236,14 @@ pub struct CertificateView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetClock {
-    /// The instant the service clock shows from now on.
+    /// The instant the service clock shows from now on (between 1950 and 9997).
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(195[1-9]|19[6-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-6])-"
+        )
+    )]
     pub now: OffsetDateTime,
     /// `false` (default): the clock stands still at `now`. `true`: it runs on from `now`.
     #[serde(default)]
@@ -237,6 +261,10 @@ pub struct ClockView {
     pub mode: String,
 }
 
+/// The revocation reasons `POST /admin/certificates/{serial}/revoke` takes, as
+/// the pattern of its `reason` (RFC 5280 names; the CA's list, checked by a test).
+pub const REVOCATION_REASON_PATTERN: &str = "^(unspecified|keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|certificateHold|privilegeWithdrawn|aACompromise)$";
+
 /// The body of `POST /admin/certificates/{serial}/revoke` (it may also be empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -244,5 +272,11 @@ pub struct ClockView {
 pub struct RevokeRequest {
     /// An RFC 5280 reason name (`keyCompromise`, `superseded`, ...); `unspecified` when absent.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(unspecified|keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|certificateHold|privilegeWithdrawn|aACompromise)$"
+        )
+    )]
     pub reason: Option<String>,
 }

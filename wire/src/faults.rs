@@ -62,12 +62,14 @@ pub struct FaultSpec {
     /// Answer with this status (400..=599) and a problem document instead of
     /// calling the route.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 400, maximum = 599))]
     pub status: Option<u16>,
     /// `Retry-After` seconds to send with `status` or `ca_maintenance`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// Wait this long before answering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 60000))]
     pub latency_ms: Option<u64>,
     /// Cut the answer's body to this many bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +77,7 @@ pub struct FaultSpec {
     /// Apply to this many matching requests, then vanish; every request when absent.
     /// `GET /admin/faults` shows what is left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub times: Option<u32>,
     /// With `expire_url_now`: the enrollment whose URL expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -57,11 +57,13 @@ pub enum ProblemKind {
     TooManyConnections,
     /// The store (the database) cannot be reached: retry after `Retry-After`.
     StoreUnavailable,
+    /// The route exists, not with this method (`405`, with `Allow`).
+    MethodNotAllowed,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 23] = [
+    pub const ALL: [ProblemKind; 24] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -85,6 +87,7 @@ impl ProblemKind {
         Self::CaMaintenance,
         Self::TooManyConnections,
         Self::StoreUnavailable,
+        Self::MethodNotAllowed,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -113,6 +116,7 @@ impl ProblemKind {
             Self::CaMaintenance => "ca-maintenance",
             Self::TooManyConnections => "too-many-connections",
             Self::StoreUnavailable => "store-unavailable",
+            Self::MethodNotAllowed => "method-not-allowed",
         }
     }
 
@@ -135,6 +139,7 @@ impl ProblemKind {
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
             Self::CaMaintenance | Self::TooManyConnections | Self::StoreUnavailable => 503,
+            Self::MethodNotAllowed => 405,
         }
     }
 
@@ -164,6 +169,7 @@ impl ProblemKind {
             Self::CaMaintenance => "CA down for maintenance",
             Self::TooManyConnections => "Too many connections",
             Self::StoreUnavailable => "Store unavailable",
+            Self::MethodNotAllowed => "Method not allowed",
         }
     }
 

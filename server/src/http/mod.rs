@@ -172,5 +172,8 @@ async fn not_found() -> AppError {
 }
 
 async fn method_not_allowed() -> AppError {
-    AppError::new(ProblemKind::BadRequest, "method not allowed on this route")
+    AppError::new(
+        ProblemKind::MethodNotAllowed,
+        "method not allowed on this route",
+    )
 }

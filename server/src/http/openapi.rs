@@ -84,7 +84,7 @@ fn json_document(doc: &Document) -> Response {
         crl,
         public_description
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, CertificateFormatName)),
     modifiers(&SessionAuth),
     tags(
         (name = "site", description = "The issuance site, steps 1 to 3"),
@@ -171,6 +171,18 @@ impl Modify for SessionAuth {
     }
 }
 
+/// The formats `GET /issue/{token}/certificate` serves.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+enum CertificateFormatName {
+    /// The certificate and the root, PEM (the default).
+    Pem,
+    /// The certificate, DER.
+    Der,
+    /// The certificate and the root, PKCS#7 (certs-only).
+    P7c,
+}
+
 // ---- public listener ----
 
 #[utoipa::path(get, path = paths::HEALTHZ, tag = "health", operation_id = "healthz",
@@ -242,12 +254,13 @@ fn auth() {}
             (String = "text/html")
         )),
         (status = 200, description = "Step 3 again, for a request sent again by the same session", content_type = "text/html"),
-        (status = 400, description = "bad-csr, csr-signature-invalid, key-policy or bad-request", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "bad-csr, csr-signature-invalid or bad-request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "session-required or session-expired", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "unknown-url", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "url-already-used or url-expired", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "key-policy", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "ca-maintenance", body = Problem, content_type = "application/problem+json"),
         (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
     ))]
@@ -278,7 +291,7 @@ fn pkcs12() {}
     description = "Step 3: the client certificate issued on this URL, with the session.",
     params(
         ("token" = String, Path, description = "The one-time URL's token"),
-        ("format" = Option<String>, Query, description = "pem (default: the certificate and the root), der, or p7c")
+        ("format" = Option<CertificateFormatName>, Query, description = "pem (default: the certificate and the root), der, or p7c")
     ),
     security(("session" = [])),
     responses(
@@ -521,5 +534,20 @@ mod tests {
             "deny_unknown_fields is in the schema"
         );
         assert!(admin["paths"]["/admin/certificates/{serial}/revoke"]["post"].is_object());
+    }
+
+    #[test]
+    fn the_documented_revocation_reasons_are_the_cas() {
+        let documented: Vec<&str> = webra2_wire::REVOCATION_REASON_PATTERN
+            .trim_start_matches("^(")
+            .trim_end_matches(")$")
+            .split('|')
+            .collect();
+        assert_eq!(documented, webra2_ca::REVOCATION_REASONS);
+        let admin = serde_json::to_value(admin_document()).expect("json");
+        assert_eq!(
+            admin["components"]["schemas"]["RevokeRequest"]["properties"]["reason"]["pattern"],
+            webra2_wire::REVOCATION_REASON_PATTERN
+        );
     }
 }

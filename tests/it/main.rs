@@ -22,3 +22,4 @@ mod slow_clients;
 mod store_rules;
 mod subprocess;
 mod transcripts;
+mod user_crate;

@@ -1,6 +1,7 @@
 //! The whole story from the administrator's preparation: prepare an enrollment,
 //! read the mail as the user does, then walk the issuance site.
 
+use crate::admin::Admin;
 use crate::certs;
 use crate::http::{self, JSON_LIMIT};
 use crate::issue::{run_issue, Checks, IssueOptions};
@@ -9,6 +10,7 @@ use crate::ClientError;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use reqwest::header::ACCEPT;
+use reqwest::Method;
 use std::path::PathBuf;
 use time::OffsetDateTime;
 use webra2_wire::{
@@ -30,7 +32,8 @@ pub struct E2eOptions {
     pub email: Option<String>,
     /// The auth password to prepare; `None` picks a random one.
     pub auth_password: Option<String>,
-    /// The PIN for the stored key; `None` picks a random one.
+    /// The PIN for the stored key; `None` picks a random one, which the report
+    /// then carries (`Report::pin`).
     pub pin: Option<String>,
     /// The store directory; `None` creates a fresh one under the temp directory.
     pub store_dir: Option<PathBuf>,
@@ -112,7 +115,15 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
         .clone()
         .unwrap_or_else(|| format!("{}@example.test", opts.user_id.to_ascii_lowercase()));
     let auth_password = opts.auth_password.clone().unwrap_or_else(|| random_hex(12));
-    let pin = opts.pin.clone().unwrap_or_else(|| random_hex(4));
+    let pin = match &opts.pin {
+        Some(pin) => pin.clone(),
+        None => {
+            // Made up here, so the report says it: the installed key opens with it.
+            let pin = random_hex(4);
+            rec.report.pin = Some(pin.clone());
+            pin
+        }
+    };
 
     if let Some(given) = &opts.checks.expect_root_sha1 {
         // Checked before preparing anything, so a typo costs no enrollment.
@@ -124,6 +135,11 @@ pub(crate) async fn run_e2e(opts: &E2eOptions, rec: &mut Recorder<'_>) {
             );
             return;
         }
+    }
+
+    // Before the preparation: a store that cannot be written costs no enrollment.
+    if !crate::issue::store_is_writable(rec, &store_dir, &opts.checks) {
+        return;
     }
 
     let Some(mail) = prepare_and_read_mail(opts, rec, &email, &auth_password).await else {
@@ -163,17 +179,19 @@ async fn prepare_and_read_mail(
     auth_password: &str,
 ) -> Option<Mail> {
     rec.begin();
+    let admin = match Admin::new(&opts.admin_url, opts.admin_token.clone()) {
+        Ok(a) => a,
+        Err(e) => {
+            rec.fail("0-1", "発行準備", e.to_string());
+            return None;
+        }
+    };
     let client = match http::plain_client() {
         Ok(c) => c,
         Err(e) => {
             rec.fail("0-1", "発行準備", e.to_string());
             return None;
         }
-    };
-    let admin = opts.admin_url.trim_end_matches('/');
-    let with_token = |b: reqwest::RequestBuilder| match &opts.admin_token {
-        Some(token) => b.bearer_auth(token),
-        None => b,
     };
 
     let prepare = PrepareEnrollment {
@@ -185,31 +203,30 @@ async fn prepare_and_read_mail(
         url_valid_days: None,
         revoke_previous: opts.revoke_previous,
     };
-    let url = format!("{admin}{}", paths::ADMIN_ENROLLMENTS);
-    let created = http::send(
-        rec.progress(),
-        &format!("POST {}", paths::ADMIN_ENROLLMENTS),
-        || {
-            with_token(client.post(&url))
-                .header(ACCEPT, "application/json")
-                .json(&prepare)
-        },
-        &[201],
-        JSON_LIMIT,
-    )
-    .await
-    .and_then(|b| b.json::<EnrollmentCreated>("preparation answer"))
-    .and_then(|c| {
-        if c.kind == opts.kind {
-            Ok(c)
-        } else {
-            Err(ClientError::Step(format!(
-                "asked for kind {}, prepared {}",
-                opts.kind.as_str(),
-                c.kind.as_str()
-            )))
-        }
-    });
+    let created = admin
+        .send(
+            rec.progress(),
+            Method::POST,
+            paths::ADMIN_ENROLLMENTS,
+            None,
+            &[],
+            Some(&prepare),
+            &[201],
+            JSON_LIMIT,
+        )
+        .await
+        .and_then(|b| b.json::<EnrollmentCreated>("preparation answer"))
+        .and_then(|c| {
+            if c.kind == opts.kind {
+                Ok(c)
+            } else {
+                Err(ClientError::Step(format!(
+                    "asked for kind {}, prepared {}",
+                    opts.kind.as_str(),
+                    c.kind.as_str()
+                )))
+            }
+        });
     let created = rec.outcome("0-1", "発行準備", created, |c| {
         format!(
             "enrollment {} ({}) for {} <{email}>, mail {}, URL valid until {}",
@@ -222,30 +239,30 @@ async fn prepare_and_read_mail(
     })?;
 
     rec.begin();
-    let url = format!("{admin}{}", paths::ADMIN_MAILS);
-    let mail = http::send(
-        rec.progress(),
-        &format!("GET {}", paths::ADMIN_MAILS),
-        || {
-            with_token(client.get(&url))
-                .query(&[("to", email)])
-                .header(ACCEPT, "application/json")
-        },
-        &[200],
-        JSON_LIMIT * 16,
-    )
-    .await
-    .and_then(|b| b.json::<Vec<Mail>>("outbox"))
-    .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
-    .and_then(|mail| {
-        if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
-            Err(ClientError::Step(
-                "the renewal mail does not name the serial of the certificate it renews".to_owned(),
-            ))
-        } else {
-            Ok(mail)
-        }
-    });
+    let mail = admin
+        .send(
+            rec.progress(),
+            Method::GET,
+            paths::ADMIN_MAILS,
+            None,
+            &[("to", email)],
+            None::<&()>,
+            &[200],
+            JSON_LIMIT * 16,
+        )
+        .await
+        .and_then(|b| b.json::<Vec<Mail>>("outbox"))
+        .and_then(|mails| check_mail(mails, email, &opts.user_id, auth_password, &created))
+        .and_then(|mail| {
+            if opts.kind == Kind::Renew && renewed_serial(&mail.body).is_none() {
+                Err(ClientError::Step(
+                    "the renewal mail does not name the serial of the certificate it renews"
+                        .to_owned(),
+                ))
+            } else {
+                Ok(mail)
+            }
+        });
     let mail = rec.outcome("0-2", "発行メール", mail, |m| {
         let renews = renewed_serial(&m.body)
             .filter(|_| opts.kind == Kind::Renew)

@@ -99,3 +99,99 @@ pub fn inspect(cert: &[u8], root: Option<&[u8]>) -> Result<Inspection, ClientErr
         path,
     })
 }
+
+/// One inspected file: where it was, and what the 全般 tab shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectedFile {
+    /// The certificate's file.
+    pub file: std::path::PathBuf,
+    /// Its inspection.
+    #[serde(flatten)]
+    pub inspection: Inspection,
+}
+
+/// Inspects every certificate named: a file, or a store directory whose
+/// `personal/*.crt.pem` are taken (in name order). The path is checked against
+/// `roots`, or, when none are given, against the `trusted-roots/*.crt.pem` of
+/// the stores named; a certificate's path is valid when it validates to any of
+/// them.
+pub fn inspect_files(
+    certs: &[std::path::PathBuf],
+    roots: &[std::path::PathBuf],
+) -> Result<Vec<InspectedFile>, ClientError> {
+    let mut files = Vec::new();
+    let mut store_roots = Vec::new();
+    for path in certs {
+        if path.is_dir() {
+            let found = files_ending(&path.join("personal"), ".crt.pem")?;
+            if found.is_empty() {
+                return Err(ClientError::Argument(format!(
+                    "{} holds no certificate (personal/*.crt.pem)",
+                    path.display()
+                )));
+            }
+            files.extend(found);
+            store_roots.extend(files_ending(&path.join("trusted-roots"), ".crt.pem")?);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let roots = if roots.is_empty() {
+        store_roots
+    } else {
+        roots.to_vec()
+    };
+    let roots = roots
+        .iter()
+        .map(|p| std::fs::read(p).map_err(|e| ClientError::io(p, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    files
+        .into_iter()
+        .map(|file| {
+            let cert = std::fs::read(&file).map_err(|e| ClientError::io(&file, e))?;
+            let inspection = if roots.is_empty() {
+                inspect(&cert, None)?
+            } else {
+                let mut last = None;
+                for root in &roots {
+                    let seen = inspect(&cert, Some(root))?;
+                    let valid = matches!(seen.path, PathStatus::Valid { .. });
+                    last = Some(seen);
+                    if valid {
+                        break;
+                    }
+                }
+                match last {
+                    Some(seen) => seen,
+                    None => inspect(&cert, None)?,
+                }
+            };
+            Ok(InspectedFile { file, inspection })
+        })
+        .collect()
+}
+
+/// The files of `dir` whose names end in `suffix`, in name order (none if `dir` is missing).
+fn files_ending(
+    dir: &std::path::Path,
+    suffix: &str,
+) -> Result<Vec<std::path::PathBuf>, ClientError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ClientError::io(dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| ClientError::io(dir, e))?.path();
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(suffix))
+        {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}

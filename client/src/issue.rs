@@ -169,6 +169,10 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
         rec.fail("3-1", "ルートCA証明書 fingerprint", e.to_string());
         return;
     }
+    // Nor a store that cannot take the certificate.
+    if !store_is_writable(rec, &opts.store_dir, &opts.checks) {
+        return;
+    }
     let client = match http::plain_client() {
         Ok(c) => c,
         Err(e) => {
@@ -213,6 +217,25 @@ pub(crate) async fn run_issue(opts: &IssueOptions, rec: &mut Recorder<'_>) {
     }
     step_checks(opts, rec, &requested, root.as_ref(), &leaf);
     step_confirm(opts, rec, &site, &requested, root.as_ref(), &leaf).await;
+}
+
+/// The store can take what Step 3 installs; else a FAIL line (step `0`, 証明書ストア).
+pub(crate) fn store_is_writable(
+    rec: &mut Recorder<'_>,
+    dir: &std::path::Path,
+    checks: &Checks,
+) -> bool {
+    match store::check_writable(dir, checks.install_root) {
+        Ok(()) => true,
+        Err(e) => {
+            rec.fail(
+                "0",
+                "証明書ストア",
+                format!("the store {} cannot be written: {e}", dir.display()),
+            );
+            false
+        }
+    }
 }
 
 /// Step 0-3: the one-time URL's page is the site this run expects.

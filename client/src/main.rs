@@ -4,17 +4,20 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use reqwest::Method;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
+use std::time::Duration;
 use time::OffsetDateTime;
 use webra2_client::{
-    e2e, inspect, issue, parse_mail_sent_at, reissue, CertFormat, Checks, E2eOptions, IssueOptions,
+    diff_transcripts, e2e, inspect_files, issue, origin_of, parse_mail_sent_at, reissue,
+    wait_until_up, Admin, AdminCall, CertFormat, Checks, E2eOptions, Exchange, IssueOptions,
     KeySpec, Kind, NoProgress, PathStatus, Progress, Recording, ReissueOptions, Report,
     RequestForm, StatusOptions, TerminalProgress,
 };
-use webra2_wire::Pkcs12Compat;
+use webra2_wire::{FaultSet, Pkcs12Compat, PrepareEnrollment, RevokeRequest, SetClock};
 
 /// The user's side of the webra2 issuance manual, as a test harness.
 #[derive(Debug, Parser)]
@@ -35,8 +38,14 @@ enum Command {
     /// Administrator: after a lost PIN, revoke the user's certificate, prepare a new
     /// enrollment, issue again, and check the CRL lists the old serial.
     Reissue(ReissueArgs),
-    /// Show a certificate as the Windows certificate dialog's 全般 tab does.
+    /// Show certificates as the Windows certificate dialog's 全般 tab does.
     Inspect(InspectArgs),
+    /// The administrator's calls of the admin listener; each prints the JSON answer.
+    Admin(AdminArgs),
+    /// Wait until listeners answer `GET /healthz` (a server that is still starting).
+    Wait(WaitArgs),
+    /// Work with recorded transcripts (`--transcript FILE`).
+    Transcript(TranscriptArgs),
     /// Ask OCSP and the CRL about a certificate, as a server accepting it would.
     /// Exit code: 0 valid, 1 revoked, 3 unknown, 4 expired or not yet valid.
     Status(StatusArgs),
@@ -158,6 +167,9 @@ struct IssueArgs {
     /// The user id the certificate must be issued to (check A; skipped without it).
     #[arg(long, value_name = "U")]
     user_id: Option<String>,
+    /// Wait up to this many seconds for the site to answer /healthz before Step 1.
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
     #[command(flatten)]
     check: CheckArgs,
 }
@@ -183,28 +195,57 @@ struct RenewArgs {
 #[derive(Debug, Args)]
 struct ReissueArgs {
     #[command(flatten)]
-    e2e: E2eArgs,
+    admin: AdminListener,
+    #[command(flatten)]
+    user: UserArgs,
     /// The serial to revoke. Default: the user's newest valid certificate.
     #[arg(long, value_name = "SERIAL")]
     serial: Option<String>,
     /// The revocation reason (RFC 5280 name, e.g. keyCompromise, superseded).
     #[arg(long, default_value = "unspecified")]
     reason: String,
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
+/// The admin listener: where, with which token, and how long to wait for it.
 #[derive(Debug, Args)]
-struct E2eArgs {
-    /// The admin listener (e.g. http://127.0.0.1:8081).
-    #[arg(long, value_name = "URL")]
+struct AdminListener {
+    /// The admin listener: the ready line's admin= address, as http://HOST:PORT (no /admin).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "WEBRA2_ADMIN_URL",
+        default_value = "http://127.0.0.1:8081",
+        global = true
+    )]
     admin_url: String,
     /// The admin token, sent as `Authorization: Bearer`.
     #[arg(
         long,
         value_name = "T",
         env = "WEBRA2_ADMIN_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     admin_token: Option<String>,
+    /// Wait up to this many seconds for the admin listener to answer /healthz first.
+    #[arg(long, value_name = "SECONDS", global = true)]
+    wait: Option<u64>,
+}
+
+impl AdminListener {
+    /// Waits for the listener if asked, then checks the URL and makes the client.
+    fn connect(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<Admin> {
+        let admin = Admin::new(&self.admin_url, self.admin_token.clone())?;
+        wait_for(runtime, admin.base(), self.wait)?;
+        Ok(admin)
+    }
+}
+
+/// The user `e2e` and `reissue` prepare and issue for.
+#[derive(Debug, Args)]
+struct UserArgs {
     /// The user id to prepare the enrollment for.
     #[arg(long, value_name = "U")]
     user_id: String,
@@ -212,14 +253,27 @@ struct E2eArgs {
     #[arg(long, value_name = "E")]
     email: Option<String>,
     /// The auth password to prepare. Default: a random one.
-    #[arg(long, value_name = "P")]
+    #[arg(
+        long,
+        value_name = "P",
+        env = "WEBRA2_AUTH_PASSWORD",
+        hide_env_values = true
+    )]
     auth_password: Option<String>,
-    /// The PIN for the stored key. Default: a random one.
-    #[arg(long)]
+    /// The PIN for the stored key. Default: a random one, printed with the result.
+    #[arg(long, env = "WEBRA2_PIN", hide_env_values = true)]
     pin: Option<String>,
     /// The certificate store directory. Default: a new directory under the temp directory.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct E2eArgs {
+    #[command(flatten)]
+    admin: AdminListener,
+    #[command(flatten)]
+    user: UserArgs,
     /// new (証明書発行サイト) or renew (証明書更新サイト).
     #[arg(long, default_value = "new", value_parser = parse_kind)]
     kind: Kind,
@@ -236,14 +290,170 @@ struct E2eArgs {
 
 #[derive(Debug, Args)]
 struct InspectArgs {
-    /// The certificate, PEM or DER.
-    cert: PathBuf,
-    /// The root to check the certification path against, PEM or DER.
+    /// Certificates (PEM or DER), or store directories: a store's personal/*.crt.pem
+    /// are inspected against its trusted-roots/*.crt.pem.
+    #[arg(required = true, value_name = "CERT|STORE")]
+    certs: Vec<PathBuf>,
+    /// A root to check the certification path against, PEM or DER (repeatable;
+    /// the path is valid if it validates to any of them).
     #[arg(long, value_name = "ROOT")]
-    root: Option<PathBuf>,
-    /// Print JSON instead of the dialog's lines.
+    root: Vec<PathBuf>,
+    /// Print JSON instead of the dialog's lines: one object for one certificate,
+    /// an array of them (each with its `file`) for several.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+struct WaitArgs {
+    /// Any URL of each listener to wait for (its /healthz is polled), e.g.
+    /// http://127.0.0.1:8080 http://127.0.0.1:8081.
+    #[arg(required = true, value_name = "URL")]
+    urls: Vec<String>,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    timeout: u64,
+}
+
+#[derive(Debug, Args)]
+struct AdminArgs {
+    #[command(flatten)]
+    listener: AdminListener,
+    /// Print only this field of the answer (of each element, for a list), as plain text.
+    #[arg(long, value_name = "NAME", global = true)]
+    field: Option<String>,
+    #[command(subcommand)]
+    call: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Prepare an issuance (POST /admin/enrollments); the mail goes to the outbox.
+    Prepare(PrepareArgs),
+    /// The outbox, newest first (GET /admin/mails).
+    Mails {
+        /// Only mails to this address.
+        #[arg(long, value_name = "E")]
+        to: Option<String>,
+        /// Only the newest mail.
+        #[arg(long)]
+        latest: bool,
+    },
+    /// One enrollment and its state (GET /admin/enrollments/{id}).
+    Enrollment {
+        /// The enrollment id (from `prepare`).
+        id: String,
+    },
+    /// Issued certificates, newest first (GET /admin/certificates), or one by serial.
+    Certificates {
+        /// Only this serial (GET /admin/certificates/{serial}).
+        serial: Option<String>,
+        /// Only this user's.
+        #[arg(long, value_name = "U", conflicts_with = "serial")]
+        user_id: Option<String>,
+        /// Only the newest.
+        #[arg(long, conflicts_with = "serial")]
+        latest: bool,
+    },
+    /// Revoke a certificate (POST /admin/certificates/{serial}/revoke).
+    Revoke {
+        /// The serial (hex; colons allowed).
+        serial: String,
+        /// RFC 5280 reason name (keyCompromise, superseded, ...). Default: unspecified.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// The service clock (GET /admin/clock); `set` fixes it, `reset` returns to real time.
+    Clock {
+        #[command(subcommand)]
+        action: Option<ClockAction>,
+    },
+    /// Injected faults (GET /admin/faults); `set` replaces them, `clear` removes them.
+    Faults {
+        #[command(subcommand)]
+        action: Option<FaultsAction>,
+    },
+    /// Prometheus metrics (GET /metrics), as text.
+    Metrics,
+}
+
+#[derive(Debug, Args)]
+struct PrepareArgs {
+    /// The user id the certificate is issued to.
+    #[arg(long, value_name = "U")]
+    user_id: String,
+    /// The user's mail address. Default: the user id, lower case, at example.test.
+    #[arg(long, value_name = "E")]
+    email: Option<String>,
+    /// The auth password (認証情報パスワード) the user will prove.
+    #[arg(
+        long,
+        value_name = "P",
+        env = "WEBRA2_AUTH_PASSWORD",
+        hide_env_values = true
+    )]
+    auth_password: String,
+    /// new (証明書発行サイト) or renew (証明書更新サイト).
+    #[arg(long, default_value = "new", value_parser = parse_kind)]
+    kind: Kind,
+    /// When the mail counts as sent (RFC 3339 or YYYY-MM-DD). Default: the service clock's now.
+    #[arg(long, value_parser = parse_mail_sent_at)]
+    mail_sent_at: Option<OffsetDateTime>,
+    /// Days the one-time URL stays valid. Default: the server's (30).
+    #[arg(long, value_name = "DAYS")]
+    url_valid_days: Option<u32>,
+    /// For --kind renew: revoke the renewed certificate (superseded) on issuance.
+    #[arg(long)]
+    revoke_previous: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClockAction {
+    /// Fix the clock at NOW (RFC 3339, e.g. 2027-01-01T09:00:00+09:00).
+    Set {
+        /// The instant the clock shows.
+        #[arg(value_parser = parse_instant)]
+        now: OffsetDateTime,
+        /// Let the clock run on from NOW instead of standing still.
+        #[arg(long)]
+        running: bool,
+    },
+    /// Back to real time.
+    Reset,
+}
+
+#[derive(Debug, Subcommand)]
+enum FaultsAction {
+    /// Replace the active faults with this set: JSON `{"faults": [...]}`, or `-` for stdin.
+    Set {
+        /// The fault set (docs/PROTOCOL.md, Project additions).
+        json: String,
+    },
+    /// Remove every fault.
+    Clear,
+}
+
+#[derive(Debug, Args)]
+struct TranscriptArgs {
+    #[command(subcommand)]
+    action: TranscriptAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum TranscriptAction {
+    /// Compare two transcripts: prints what differs, exchange by exchange and field
+    /// by field; exits 0 when the protocol is the same, 1 when it differs.
+    Diff {
+        /// The transcript you keep (known good).
+        old: PathBuf,
+        /// The transcript of the run to check.
+        new: PathBuf,
+    },
+}
+
+fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 instant ({e}), e.g. 2027-01-01T09:00:00+09:00"))
 }
 
 fn parse_key_spec(s: &str) -> Result<KeySpec, String> {
@@ -288,11 +498,13 @@ fn run() -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     match cli.command {
         Command::Issue(args) => {
+            wait_for(&runtime, &args.url, args.wait)?;
             let out = Output::of(&args.check);
             let opts = issue_options(args);
             out.drive(&runtime, |p| Box::pin(async move { issue(&opts, p).await }))
         }
         Command::Renew(args) => {
+            wait_for(&runtime, &args.issue.url, args.issue.wait)?;
             let out = Output::of(&args.issue.check);
             let mut opts = issue_options(args.issue);
             opts.expect_kind = Some(Kind::Renew);
@@ -303,14 +515,19 @@ fn run() -> anyhow::Result<ExitCode> {
             out.drive(&runtime, |p| Box::pin(async move { issue(&opts, p).await }))
         }
         Command::E2e(args) => {
+            args.admin.connect(&runtime)?;
             let out = Output::of(&args.check);
-            let opts = e2e_options(args);
+            let mut opts = e2e_options(args.admin, args.user, args.check);
+            opts.kind = args.kind;
+            opts.revoke_previous = args.revoke_previous;
+            opts.sign_with_current = args.sign_with_current;
             out.drive(&runtime, |p| Box::pin(async move { e2e(&opts, p).await }))
         }
         Command::Reissue(args) => {
-            let out = Output::of(&args.e2e.check);
+            args.admin.connect(&runtime)?;
+            let out = Output::of(&args.check);
             let opts = ReissueOptions {
-                e2e: e2e_options(args.e2e),
+                e2e: e2e_options(args.admin, args.user, args.check),
                 serial: args.serial,
                 reason: args.reason,
             };
@@ -319,22 +536,31 @@ fn run() -> anyhow::Result<ExitCode> {
             })
         }
         Command::Inspect(args) => {
-            let cert = std::fs::read(&args.cert)
-                .with_context(|| format!("cannot read {}", args.cert.display()))?;
-            let root = args
-                .root
-                .as_ref()
-                .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
-                .transpose()?;
-            let inspection = inspect(&cert, root.as_deref())?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&inspection)?);
-            } else {
-                println!("{inspection}");
+            let inspected = inspect_files(&args.certs, &args.root)?;
+            let failed = inspected
+                .iter()
+                .any(|f| matches!(f.inspection.path, PathStatus::Invalid { .. }));
+            match (args.json, inspected.as_slice()) {
+                (true, [one]) if args.certs.len() == 1 && args.certs[0].is_file() => {
+                    println!("{}", serde_json::to_string_pretty(&one.inspection)?);
+                }
+                (true, all) => println!("{}", serde_json::to_string_pretty(all)?),
+                (false, [one]) if args.certs.len() == 1 && args.certs[0].is_file() => {
+                    println!("{}", one.inspection);
+                }
+                (false, all) => {
+                    for (n, f) in all.iter().enumerate() {
+                        if n > 0 {
+                            println!();
+                        }
+                        println!("{}:\n{}", f.file.display(), f.inspection);
+                    }
+                }
             }
-            Ok(match inspection.path {
-                PathStatus::Invalid { .. } => ExitCode::FAILURE,
-                PathStatus::Valid { .. } | PathStatus::RootNotGiven => ExitCode::SUCCESS,
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
             })
         }
         Command::Status(args) => {
@@ -356,7 +582,196 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(report.verdict.exit_code()))
         }
+        Command::Admin(args) => {
+            let admin = args.listener.connect(&runtime)?;
+            let (call, latest) = admin_call(args.call)?;
+            let (media, body) = runtime.block_on(admin.call(&call))?;
+            print_answer(&media, &body, latest, args.field.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Wait(args) => {
+            for url in &args.urls {
+                let waited =
+                    runtime.block_on(wait_until_up(url, Duration::from_secs(args.timeout)))?;
+                println!(
+                    "{} answers /healthz (after {} ms)",
+                    origin_of(url)?,
+                    waited.as_millis()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Transcript(args) => match args.action {
+            TranscriptAction::Diff { old, new } => {
+                let read = |p: &PathBuf| -> anyhow::Result<Vec<Exchange>> {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    serde_json::from_str(&text).with_context(|| {
+                        format!("{} is not a transcript (--transcript FILE)", p.display())
+                    })
+                };
+                let diff = diff_transcripts(&read(&old)?, &read(&new)?);
+                if diff.is_same() {
+                    println!("same protocol: {} exchanges, no difference", diff.exchanges);
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    println!("--- {}\n+++ {}", old.display(), new.display());
+                    print!("{diff}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        },
     }
+}
+
+/// `--wait SECONDS`: polls the listener of `url` until it answers.
+fn wait_for(runtime: &tokio::runtime::Runtime, url: &str, wait: Option<u64>) -> anyhow::Result<()> {
+    if let Some(secs) = wait {
+        runtime.block_on(wait_until_up(url, Duration::from_secs(secs)))?;
+    }
+    Ok(())
+}
+
+/// The admin API call a subcommand makes, and whether only the newest element is wanted.
+fn admin_call(command: AdminCommand) -> anyhow::Result<(AdminCall, bool)> {
+    use webra2_wire::paths;
+    Ok(match command {
+        AdminCommand::Prepare(a) => {
+            let email = a
+                .email
+                .unwrap_or_else(|| format!("{}@example.test", a.user_id.to_ascii_lowercase()));
+            let body = PrepareEnrollment {
+                user_id: a.user_id,
+                email,
+                auth_password: a.auth_password,
+                kind: a.kind,
+                mail_sent_at: a.mail_sent_at,
+                url_valid_days: a.url_valid_days,
+                revoke_previous: a.revoke_previous,
+            };
+            (
+                AdminCall::new(Method::POST, paths::ADMIN_ENROLLMENTS, 201).json(&body)?,
+                false,
+            )
+        }
+        AdminCommand::Mails { to, latest } => {
+            let mut call = AdminCall::new(Method::GET, paths::ADMIN_MAILS, 200);
+            if let Some(to) = to {
+                call = call.query("to", to);
+            }
+            (call, latest)
+        }
+        AdminCommand::Enrollment { id } => (
+            AdminCall::new(Method::GET, paths::ADMIN_ENROLLMENT, 200).param(id),
+            false,
+        ),
+        AdminCommand::Certificates {
+            serial: Some(serial),
+            ..
+        } => (
+            AdminCall::new(Method::GET, paths::ADMIN_CERTIFICATE, 200).param(serial),
+            false,
+        ),
+        AdminCommand::Certificates {
+            serial: None,
+            user_id,
+            latest,
+        } => {
+            let mut call = AdminCall::new(Method::GET, paths::ADMIN_CERTIFICATES, 200);
+            if let Some(user) = user_id {
+                call = call.query("user_id", user);
+            }
+            (call, latest)
+        }
+        AdminCommand::Revoke { serial, reason } => (
+            AdminCall::new(Method::POST, paths::ADMIN_REVOKE, 200)
+                .param(serial)
+                .json(&RevokeRequest { reason })?,
+            false,
+        ),
+        AdminCommand::Clock { action } => (
+            match action {
+                None => AdminCall::new(Method::GET, paths::ADMIN_CLOCK, 200),
+                Some(ClockAction::Set { now, running }) => {
+                    AdminCall::new(Method::PUT, paths::ADMIN_CLOCK, 200)
+                        .json(&SetClock { now, running })?
+                }
+                Some(ClockAction::Reset) => AdminCall::new(Method::DELETE, paths::ADMIN_CLOCK, 200),
+            },
+            false,
+        ),
+        AdminCommand::Faults { action } => (
+            match action {
+                None => AdminCall::new(Method::GET, paths::ADMIN_FAULTS, 200),
+                Some(FaultsAction::Set { json }) => {
+                    let text = if json == "-" {
+                        std::io::read_to_string(std::io::stdin())
+                            .context("cannot read the fault set from stdin")?
+                    } else {
+                        json
+                    };
+                    let set: FaultSet = serde_json::from_str(&text).context(
+                        "not a fault set: {\"faults\": [{\"route\": \"/issue/{token}/csr\", \"status\": 503}]}",
+                    )?;
+                    AdminCall::new(Method::PUT, paths::ADMIN_FAULTS, 200).json(&set)?
+                }
+                Some(FaultsAction::Clear) => {
+                    AdminCall::new(Method::DELETE, paths::ADMIN_FAULTS, 200)
+                }
+            },
+            false,
+        ),
+        AdminCommand::Metrics => (AdminCall::new(Method::GET, paths::METRICS, 200), false),
+    })
+}
+
+/// Prints an admin answer: JSON pretty (only the newest element with `latest`,
+/// only one field with `field`), anything else as it came.
+fn print_answer(media: &str, body: &[u8], latest: bool, field: Option<&str>) -> anyhow::Result<()> {
+    if !media.ends_with("json") {
+        if field.is_some() {
+            anyhow::bail!("--field needs a JSON answer; this one is {media}");
+        }
+        print!("{}", String::from_utf8_lossy(body));
+        return Ok(());
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).context("the answer is not JSON")?;
+    if latest {
+        value = match value {
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .next()
+                .context("the list is empty: nothing matched")?,
+            other => other,
+        };
+    }
+    let Some(name) = field else {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    };
+    let one = |v: &serde_json::Value| -> anyhow::Result<String> {
+        match v.get(name) {
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(other) => Ok(other.to_string()),
+            None => {
+                let known: Vec<&String> = v
+                    .as_object()
+                    .map(|m| m.keys().collect())
+                    .unwrap_or_default();
+                anyhow::bail!("the answer has no field {name:?} (it has: {known:?})")
+            }
+        }
+    };
+    match &value {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                println!("{}", one(item)?);
+            }
+        }
+        other => println!("{}", one(other)?),
+    }
+    Ok(())
 }
 
 fn issue_options(args: IssueArgs) -> IssueOptions {
@@ -367,18 +782,15 @@ fn issue_options(args: IssueArgs) -> IssueOptions {
     opts
 }
 
-fn e2e_options(args: E2eArgs) -> E2eOptions {
-    let mut opts = E2eOptions::new(args.admin_url, args.user_id);
-    opts.admin_token = args.admin_token;
-    opts.email = args.email;
-    opts.auth_password = args.auth_password;
-    opts.pin = args.pin;
-    opts.store_dir = args.store;
-    opts.kind = args.kind;
-    opts.revoke_previous = args.revoke_previous;
-    opts.sign_with_current = args.sign_with_current;
-    opts.mail_sent_at = args.check.mail_sent_at;
-    opts.checks = args.check.checks();
+fn e2e_options(admin: AdminListener, user: UserArgs, check: CheckArgs) -> E2eOptions {
+    let mut opts = E2eOptions::new(admin.admin_url, user.user_id);
+    opts.admin_token = admin.admin_token;
+    opts.email = user.email;
+    opts.auth_password = user.auth_password;
+    opts.pin = user.pin;
+    opts.store_dir = user.store;
+    opts.mail_sent_at = check.mail_sent_at;
+    opts.checks = check.checks();
     opts
 }
 
@@ -437,6 +849,9 @@ fn finish(report: &Report, json: bool) -> anyhow::Result<ExitCode> {
             .filter(|s| s.status == webra2_client::Status::Fail)
             .count();
         let store = report.store.as_deref().unwrap_or("-");
+        if let Some(pin) = &report.pin {
+            println!("PIN {pin} (chosen at random; it opens the installed key; --pin or WEBRA2_PIN chooses it)");
+        }
         if report.ok {
             println!(
                 "OK: {} steps, none failed ({} ms); store {store}",

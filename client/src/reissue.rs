@@ -3,12 +3,14 @@
 //! a new enrollment, issue again; then check that the CRL the new certificate
 //! names lists the old one.
 
+use crate::admin::Admin;
 use crate::certs::{self, CertInfo};
 use crate::e2e::{run_e2e, E2eOptions};
 use crate::http::{self, CERT_LIMIT, JSON_LIMIT};
 use crate::report::{Progress, Recorder, Report};
 use crate::{store, ClientError};
 use reqwest::header::ACCEPT;
+use reqwest::Method;
 use webra2_wire::{paths, CertStatus, CertificateView, Kind, RevokeRequest};
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
@@ -57,30 +59,23 @@ pub async fn reissue(opts: &ReissueOptions, progress: &dyn Progress) -> Report {
 
 async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String> {
     rec.begin();
-    let client = match http::plain_client() {
-        Ok(c) => c,
+    let admin = match Admin::new(&opts.e2e.admin_url, opts.e2e.admin_token.clone()) {
+        Ok(a) => a,
         Err(e) => {
             rec.fail("R-1", "証明書の破棄", e.to_string());
             return None;
         }
     };
-    let admin = opts.e2e.admin_url.trim_end_matches('/');
-    let with_token = |b: reqwest::RequestBuilder| match &opts.e2e.admin_token {
-        Some(token) => b.bearer_auth(token),
-        None => b,
-    };
     let serial = match &opts.serial {
         Some(s) => Ok(s.replace(':', "").to_ascii_uppercase()),
-        None => {
-            let url = format!("{admin}{}", paths::ADMIN_CERTIFICATES);
-            http::send(
+        None => admin
+            .send(
                 rec.progress(),
-                &format!("GET {}", paths::ADMIN_CERTIFICATES),
-                || {
-                    with_token(client.get(&url))
-                        .query(&[("user_id", opts.e2e.user_id.as_str())])
-                        .header(ACCEPT, "application/json")
-                },
+                Method::GET,
+                paths::ADMIN_CERTIFICATES,
+                None,
+                &[("user_id", opts.e2e.user_id.as_str())],
+                None::<&()>,
                 &[200],
                 JSON_LIMIT * 16,
             )
@@ -97,8 +92,7 @@ async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String>
                             opts.e2e.user_id
                         ))
                     })
-            })
-        }
+            }),
     };
     let serial = match serial {
         Ok(s) => s,
@@ -107,33 +101,32 @@ async fn revoke(opts: &ReissueOptions, rec: &mut Recorder<'_>) -> Option<String>
             return None;
         }
     };
-    let url = format!("{admin}{}", paths::fill(paths::ADMIN_REVOKE, &serial));
     let body = RevokeRequest {
         reason: Some(opts.reason.clone()),
     };
-    let revoked = http::send(
-        rec.progress(),
-        &format!("POST {}", paths::ADMIN_REVOKE),
-        || {
-            with_token(client.post(&url))
-                .header(ACCEPT, "application/json")
-                .json(&body)
-        },
-        &[200],
-        JSON_LIMIT,
-    )
-    .await
-    .and_then(|b| b.json::<CertificateView>("revocation answer"))
-    .and_then(|c| {
-        if c.status == CertStatus::Revoked {
-            Ok(c)
-        } else {
-            Err(ClientError::Step(format!(
-                "the certificate {} is still {:?}",
-                c.serial, c.status
-            )))
-        }
-    });
+    let revoked = admin
+        .send(
+            rec.progress(),
+            Method::POST,
+            paths::ADMIN_REVOKE,
+            Some(&serial),
+            &[],
+            Some(&body),
+            &[200],
+            JSON_LIMIT,
+        )
+        .await
+        .and_then(|b| b.json::<CertificateView>("revocation answer"))
+        .and_then(|c| {
+            if c.status == CertStatus::Revoked {
+                Ok(c)
+            } else {
+                Err(ClientError::Step(format!(
+                    "the certificate {} is still {:?}",
+                    c.serial, c.status
+                )))
+            }
+        });
     let revoked = rec.outcome("R-1", "証明書の破棄", revoked, |c| {
         format!(
             "serial {} of {} revoked ({})",

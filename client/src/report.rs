@@ -85,6 +85,10 @@ pub struct Report {
     pub previous_serial: Option<String>,
     /// The store directory.
     pub store: Option<String>,
+    /// The PIN that protects the installed key, when the run chose it (`e2e`
+    /// without `--pin`); a PIN the caller gave is never repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
     /// How long the whole run took.
     pub elapsed_ms: u64,
 }
@@ -203,6 +207,7 @@ impl<'p> Recorder<'p> {
                 not_after: None,
                 previous_serial: None,
                 store: None,
+                pin: None,
                 elapsed_ms: 0,
             },
         }

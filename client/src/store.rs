@@ -69,3 +69,54 @@ pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), ClientEr
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
     std::fs::read(path).map_err(|e| ClientError::io(path, e))
 }
+
+/// Checks, before anything is asked of the service, that the store can be
+/// written: its folders are made and a file is written and removed in each.
+/// A one-time URL is used up by Step 2, so a store that cannot take the
+/// certificate must be found before Step 1.
+/// The root's folder is made (and checked) only when the root is to be installed.
+pub(crate) fn check_writable(store: &Path, with_roots: bool) -> Result<(), ClientError> {
+    let mut dirs = vec![store.join("personal")];
+    if with_roots {
+        dirs.push(store.join("trusted-roots"));
+    }
+    for dir in dirs {
+        std::fs::create_dir_all(&dir).map_err(|e| ClientError::io(&dir, e))?;
+        let probe = dir.join(format!(".webra2-write-check-{}", std::process::id()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&probe)
+            .and_then(|mut f| f.write_all(b"ok"))
+            .map_err(|e| ClientError::io(&dir, e))?;
+        std::fs::remove_file(&probe).map_err(|e| ClientError::io(&probe, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_that_is_a_file_is_refused_and_a_fresh_folder_is_made() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let file = tmp.path().join("store");
+        std::fs::write(&file, b"not a folder").expect("write");
+        let err = check_writable(&file, true).expect_err("a file").to_string();
+        assert!(err.contains("store"), "{err}");
+        let fresh = tmp.path().join("fresh");
+        check_writable(&fresh, false).expect("a new folder is fine");
+        assert!(fresh.join("personal").is_dir() && !fresh.join("trusted-roots").exists());
+        check_writable(&fresh, true).expect("and with the roots' folder");
+        assert!(fresh.join("trusted-roots").is_dir());
+        assert_eq!(
+            std::fs::read_dir(fresh.join("personal"))
+                .expect("dir")
+                .count(),
+            0,
+            "the probe is removed"
+        );
+    }
+}

@@ -127,13 +127,13 @@ pub struct ServeArgs {
     /// Base URL of the public listener as users reach it (one-time URLs, CRL) [default: http://PUBLIC_ADDR].
     #[arg(long, env = "WEBRA2_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// URL of the confirmation page as users reach it [default: https://localhost:PORT/confirm].
+    /// URL of the confirmation page as users reach it [default: https://CONFIRM_ADDR/confirm].
     #[arg(long, env = "WEBRA2_CONFIRM_URL")]
     pub confirm_url: Option<String>,
     /// Host names and IPs in the confirm listener's certificate, comma-separated [default: localhost,127.0.0.1].
     #[arg(long, env = "WEBRA2_CONFIRM_HOSTS", value_delimiter = ',')]
     pub confirm_hosts: Option<Vec<String>>,
-    /// Log format.
+    /// Log format: text or json, on stderr; WEBRA2_LOG filters [default: text].
     #[arg(long, env = "WEBRA2_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
     /// Root CA: fixture (stable fingerprint), ephemeral (new at every start; certificates
@@ -195,7 +195,7 @@ fn config_file_help() -> String {
         ("admin_token", none()),
         ("profile", d.profile.clone()),
         ("public_url", "http://PUBLIC_ADDR".into()),
-        ("confirm_url", "https://localhost:PORT/confirm".into()),
+        ("confirm_url", "https://CONFIRM_ADDR/confirm".into()),
         ("confirm_hosts", d.confirm_hosts.join(",")),
         ("log_format", "text".into()),
         ("root", d.root.name().into()),

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 /// Whether an enrollment is a first issuance or a renewal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A first issuance, under the title 証明書発行サイト.
@@ -36,6 +37,7 @@ impl Kind {
 
 /// Where an enrollment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EnrollmentState {
     /// Prepared and mailed; nobody has proved the password yet.
@@ -78,22 +80,41 @@ impl EnrollmentState {
 
 /// `POST /admin/enrollments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PrepareEnrollment {
     /// The user id the certificate is issued to (its CN).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@-]{1,64}$"))]
     pub user_id: String,
     /// Where the issuance mail goes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[^\s<>@\x00-\x1f\x7f-\x9f]+@[^\s<>\x00-\x1f\x7f-\x9f]+$",
+            max_length = 254
+        )
+    )]
     pub email: String,
     /// The 認証情報パスワード the user must prove in Step 1.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub auth_password: String,
     /// `new` (default) or `renew`.
     #[serde(default)]
     pub kind: Kind,
     /// When the mail counts as sent; defaults to the service clock's now.
+    /// Between 1950 and 9997 (X.509 validity with the two-year rule; the
+    /// schema's pattern says 1951 to 9996, whatever the offset).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(195[1-9]|19[6-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-6])-"
+        )
+    )]
     pub mail_sent_at: Option<OffsetDateTime>,
     /// How many days the URL stays valid after the mail (default 30).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub url_valid_days: Option<u32>,
     /// For a renewal: revoke the renewed certificate (reason `superseded`) in the same
     /// transaction that issues the new one. Default `false`: it stays valid until it expires.
@@ -103,6 +124,7 @@ pub struct PrepareEnrollment {
 
 /// `201` answer to `POST /admin/enrollments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentCreated {
     /// The enrollment's id, for `GET /admin/enrollments/{id}`.
     pub enrollment_id: String,
@@ -120,6 +142,7 @@ pub struct EnrollmentCreated {
 
 /// One mail of the outbox (`GET /admin/mails`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mail {
     /// The mail's id.
     pub id: String,
@@ -138,6 +161,7 @@ pub struct Mail {
 
 /// `GET /admin/enrollments/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentView {
     /// The enrollment's id.
     pub enrollment_id: String,
@@ -166,6 +190,7 @@ pub struct EnrollmentView {
 
 /// Whether a certificate still counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CertStatus {
     /// Within its validity and not revoked.
@@ -181,6 +206,7 @@ pub enum CertStatus {
 
 /// One issued certificate (`GET /admin/certificates`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateView {
     /// Upper-case hex, as `openssl x509 -serial` prints it.
     pub serial: String,
@@ -210,10 +236,17 @@ pub struct CertificateView {
 
 /// `PUT /admin/clock`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetClock {
-    /// The instant the service clock shows from now on.
+    /// The instant the service clock shows from now on (between 1950 and 9997).
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(195[1-9]|19[6-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-6])-"
+        )
+    )]
     pub now: OffsetDateTime,
     /// `false` (default): the clock stands still at `now`. `true`: it runs on from `now`.
     #[serde(default)]
@@ -222,6 +255,7 @@ pub struct SetClock {
 
 /// The answer to `GET`, `PUT` and `DELETE /admin/clock`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockView {
     /// The service clock's now.
     #[serde(with = "time::serde::rfc3339")]
@@ -230,16 +264,28 @@ pub struct ClockView {
     pub mode: String,
 }
 
+/// The revocation reasons `POST /admin/certificates/{serial}/revoke` takes, as
+/// the pattern of its `reason` (RFC 5280 names; the CA's list, checked by a test).
+pub const REVOCATION_REASON_PATTERN: &str = "^(unspecified|keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|certificateHold|privilegeWithdrawn|aACompromise)$";
+
 /// The body of `POST /admin/certificates/{serial}/revoke` (it may also be empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// An RFC 5280 reason name (`keyCompromise`, `superseded`, ...); `unspecified` when absent.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(unspecified|keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|certificateHold|privilegeWithdrawn|aACompromise)$"
+        )
+    )]
     pub reason: Option<String>,
 }
 
 /// The key `POST /admin/certificates` generates.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FactoryKey {
     /// RSA-1024, as the real service's CSP made.
@@ -254,6 +300,7 @@ pub enum FactoryKey {
 }
 
 /// The state a factory certificate is made in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactoryState {
@@ -268,6 +315,7 @@ pub enum FactoryState {
 }
 
 /// Who issues a factory certificate.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactoryIssuer {
@@ -280,6 +328,7 @@ pub enum FactoryIssuer {
 }
 
 /// `POST /admin/certificates`: a certificate made to order, without the site.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCertificate {
@@ -314,6 +363,7 @@ pub struct CreateCertificate {
 }
 
 /// `201` answer to `POST /admin/certificates` with `Accept: application/json`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedCertificate {
     /// Upper-case hex serial.

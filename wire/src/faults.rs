@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A set of faults, as `PUT /admin/faults` takes it and `GET /admin/faults` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultSet {
     /// The faults, tried in order: the first that matches a request applies.
@@ -15,6 +16,7 @@ pub struct FaultSet {
 
 /// What kind of fault an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Breaks one route: a `status`, added `latency_ms`, or a body cut to
@@ -73,6 +75,7 @@ impl FaultKind {
 /// One fault. Which fields apply depends on the kind; the service refuses an
 /// entry with fields its kind does not use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// The kind; `route` when absent.
@@ -88,12 +91,14 @@ pub struct FaultSpec {
     /// Answer with this status (400..=599) and a problem document instead of
     /// calling the route.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 400, maximum = 599))]
     pub status: Option<u16>,
     /// `Retry-After` seconds to send with `status` or `ca_maintenance`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// Wait this long before answering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 60000))]
     pub latency_ms: Option<u64>,
     /// Cut the answer's body to this many bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +106,7 @@ pub struct FaultSpec {
     /// Apply to this many matching requests, then vanish; every request when absent.
     /// `GET /admin/faults` shows what is left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub times: Option<u32>,
     /// With `expire_url_now`: the enrollment whose URL expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -25,7 +25,7 @@ mod public;
 
 pub use admin::{
     CertStatus, CertificateView, ClockView, EnrollmentCreated, EnrollmentState, EnrollmentView,
-    Kind, Mail, PrepareEnrollment, RevokeRequest, SetClock,
+    Kind, Mail, PrepareEnrollment, RevokeRequest, SetClock, REVOCATION_REASON_PATTERN,
 };
 pub use admin::{CreateCertificate, CreatedCertificate, FactoryIssuer, FactoryKey, FactoryState};
 pub use faults::{FaultKind, FaultSet, FaultSpec};

@@ -7,7 +7,7 @@
 /// `GET /`: the public site's front page (a page only; what the
 /// confirmation page links back to).
 pub const HOME: &str = "/";
-/// `GET /healthz` (public and confirm listeners).
+/// `GET /healthz` (every listener; on the admin one it needs no token).
 pub const HEALTHZ: &str = "/healthz";
 /// `GET /readyz` (public listener): `200` when the store answers, else `503`.
 pub const READYZ: &str = "/readyz";
@@ -39,6 +39,9 @@ pub const OCSP: &str = "/ocsp";
 /// `GET /ocsp/{request}`: the OCSP responder, the request's DER in base64 in
 /// the path (RFC 6960 appendix A.1; unescaped `/` in it are taken too).
 pub const OCSP_GET: &str = "/ocsp/{*request}";
+/// `GET /openapi.json`: the listener's OpenAPI 3.1 document (public and admin
+/// listeners; the admin one behind its token).
+pub const OPENAPI: &str = "/openapi.json";
 /// `GET /confirm`: Step 4, on the confirm listener.
 pub const CONFIRM: &str = "/confirm";
 

@@ -60,11 +60,13 @@ pub enum ProblemKind {
     /// The profile renews only a request signed by the certificate being
     /// renewed, and this one is not; the detail says which check failed.
     RenewalSignature,
+    /// The route exists, not with this method (`405`, with `Allow`).
+    MethodNotAllowed,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 24] = [
+    pub const ALL: [ProblemKind; 25] = [
         Self::UnknownUrl,
         Self::UrlAlreadyUsed,
         Self::UrlExpired,
@@ -89,6 +91,7 @@ impl ProblemKind {
         Self::TooManyConnections,
         Self::StoreUnavailable,
         Self::RenewalSignature,
+        Self::MethodNotAllowed,
     ];
 
     /// The contract's slug, the last part of the problem `type`.
@@ -118,6 +121,7 @@ impl ProblemKind {
             Self::TooManyConnections => "too-many-connections",
             Self::StoreUnavailable => "store-unavailable",
             Self::RenewalSignature => "renewal-signature",
+            Self::MethodNotAllowed => "method-not-allowed",
         }
     }
 
@@ -140,6 +144,7 @@ impl ProblemKind {
             Self::NothingToRenew | Self::AlreadyRevoked => 409,
             Self::Internal => 500,
             Self::CaMaintenance | Self::TooManyConnections | Self::StoreUnavailable => 503,
+            Self::MethodNotAllowed => 405,
         }
     }
 
@@ -170,6 +175,7 @@ impl ProblemKind {
             Self::TooManyConnections => "Too many connections",
             Self::StoreUnavailable => "Store unavailable",
             Self::RenewalSignature => "Renewal not signed by the current certificate",
+            Self::MethodNotAllowed => "Method not allowed",
         }
     }
 
@@ -187,6 +193,7 @@ impl ProblemKind {
 
 /// An `application/problem+json` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// `urn:webra2-mock:problem:<slug>`.
     #[serde(rename = "type")]

@@ -13,6 +13,7 @@ pub const SITE_TITLE_RENEW: &str = "証明書更新サイト";
 
 /// `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok`.
     pub status: String,
@@ -20,6 +21,7 @@ pub struct Health {
 
 /// `GET /issue/{token}` with `Accept: application/json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteInfo {
     /// 証明書発行サイト or 証明書更新サイト.
     pub site_title: String,
@@ -31,6 +33,7 @@ pub struct SiteInfo {
 
 /// `POST /issue/{token}/auth`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthRequest {
     /// The 認証情報パスワード.
     pub auth_password: String,
@@ -38,6 +41,7 @@ pub struct AuthRequest {
 
 /// `POST /issue/{token}/pkcs12`: the PIN that encrypts the PKCS#12 file.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Pkcs12Request {
     /// The PIN (at least [`PKCS12_PIN_MIN_CHARS`] characters).
@@ -48,6 +52,7 @@ pub struct Pkcs12Request {
 }
 
 /// The two forms of a PKCS#12 the service writes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pkcs12Compat {
@@ -86,6 +91,7 @@ impl FromStr for Pkcs12Compat {
 /// The manual's PIN rule: half-width alphanumerics (`0-9 A-Z a-z`), case-sensitive,
 /// between `min_chars` and `max_chars` characters (profile settings; the manual sets
 /// no length: "文字数には制限はありません").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinRule {
     /// The fewest characters.
@@ -143,6 +149,7 @@ pub const HEADER_CONFIRM_URL: &str = "x-webra2-confirm-url";
 
 /// `200` answer to `POST /issue/{token}/auth`: what Step 2 shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthResponse {
     /// The session, also set as a cookie; present it as `Authorization: Bearer`.
     pub session: String,
@@ -169,6 +176,7 @@ pub struct AuthResponse {
 
 /// `201` answer to `POST /issue/{token}/csr`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Issued {
     /// Upper-case hex serial.
     pub serial: String,
@@ -189,6 +197,7 @@ pub struct Issued {
 
 /// `GET /ca/root/fingerprint`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fingerprint {
     /// SHA-1, upper-case hex in five groups of eight.
     pub sha1: String,
@@ -198,6 +207,7 @@ pub struct Fingerprint {
 
 /// `200` answer of the confirmation page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Confirmation {
     /// `ok`.
     pub status: String,

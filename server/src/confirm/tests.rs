@@ -662,7 +662,7 @@ async fn a_route_or_method_the_confirm_listener_lacks_is_a_problem_document() ->
 {
     let ca = webra2_ca(Root::fixture())?;
     let app = crate::http::confirm_router(state(ca, Arc::new(FakeStore::default()), Clock::real()));
-    for (method, path, status) in [("GET", "/nope", 404), ("POST", "/confirm", 400)] {
+    for (method, path, status) in [("GET", "/nope", 404), ("POST", "/confirm", 405)] {
         let req = Request::builder()
             .method(method)
             .uri(path)

@@ -46,7 +46,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
     }
 }
 
-/// A JSON body of the admin API that may be left out: `None` for an empty body.
+/// A JSON body of the admin API that may be left out: `None` for an empty body
+/// (or `null`).
 #[derive(Debug)]
 pub struct OptionalAdminJson<T>(pub Option<T>);
 
@@ -56,7 +57,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalAdminJson<T
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         let headers = req.headers().clone();
         let bytes = body(Bytes::from_request(req, state).await)?;
-        if bytes.is_empty() {
+        // Nothing, or JSON `null`, is a body left out.
+        if bytes.is_empty() || bytes.trim_ascii() == b"null" {
             return Ok(Self(None));
         }
         admin_json(&headers, &bytes).map(|v| Self(Some(v)))

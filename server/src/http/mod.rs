@@ -6,7 +6,9 @@
 //! Where things go: a route of the issuance site in `site.rs`, the CA's
 //! published files in `ca_files.rs`, the admin API in `admin.rs`, Step 4 in
 //! `confirm.rs`; pages in `pages.rs`; the layers every listener shares in
-//! `observe.rs`; the fault middleware in `faults.rs`.
+//! `observe.rs`; the fault middleware in `faults.rs`; the OpenAPI documents
+//! of the public and admin listeners (`GET /openapi.json`) in `openapi.rs`,
+//! where a new route declares its operation.
 
 mod admin;
 mod assets;
@@ -17,12 +19,14 @@ mod extract;
 mod faults;
 mod observe;
 mod ocsp;
+mod openapi;
 mod pages;
 mod problem;
 mod respond;
 mod site;
 
 pub use extract::{BODY_LIMIT, CSR_BODY_LIMIT};
+pub use openapi::{admin_document, public_document};
 pub use problem::{AppError, ErrorContext};
 
 use crate::state::AppState;
@@ -56,7 +60,8 @@ pub fn public_router(state: AppState) -> Router {
         .route(ROOT_FINGERPRINT, get(ca_files::root_fingerprint))
         .route(CRL, get(ca_files::crl))
         .route(OCSP, post(ocsp::post))
-        .route(OCSP_GET, get(ocsp::get));
+        .route(OCSP_GET, get(ocsp::get))
+        .route(OPENAPI, get(openapi::public_openapi));
     let routes = with_faults(routes, state.clone());
     // Outermost, so every problem (fallbacks and body limits too) can become a page.
     let pages = middleware::from_fn_with_state(state.clone(), error_pages::html_errors);
@@ -112,10 +117,14 @@ pub fn admin_router(state: AppState) -> Router {
                 .delete(admin::delete_faults),
         )
         .route(METRICS, get(admin::metrics))
+        .route(OPENAPI, get(openapi::admin_openapi))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,
-        ));
+        ))
+        // After the token layer, so open: a liveness answer for `--wait`, probes
+        // and health checks, which tells nothing but "bound and serving".
+        .route(HEALTHZ, get(healthz));
     finish(routes, state)
 }
 
@@ -154,7 +163,7 @@ async fn full() -> Response {
     resp
 }
 
-/// `GET /healthz` (public and confirm listeners).
+/// `GET /healthz` (every listener; on the admin one without the token).
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -175,5 +184,8 @@ async fn not_found() -> AppError {
 }
 
 async fn method_not_allowed() -> AppError {
-    AppError::new(ProblemKind::BadRequest, "method not allowed on this route")
+    AppError::new(
+        ProblemKind::MethodNotAllowed,
+        "method not allowed on this route",
+    )
 }

@@ -501,7 +501,7 @@ mod tests {
         drop(backend);
         assert!(!dir.exists(), "{} is still there", dir.display());
         assert!(
-            procfs::command_name(postmaster).is_err(),
+            !procfs::is_alive(postmaster),
             "the postmaster {postmaster} still runs"
         );
     }

@@ -107,6 +107,23 @@ pub fn command_name(pid: u32) -> anyhow::Result<String> {
         .to_owned())
 }
 
+/// Whether `pid` is a live process: there, and not a zombie (an exited
+/// process its parent has not reaped yet; in a container whose first process
+/// reaps nothing, an exited daemon stays one).
+#[cfg(test)]
+pub fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The state follows the command name, which is in parentheses.
+            let (_, rest) = stat.rsplit_once(')')?;
+            rest.split_whitespace()
+                .next()
+                .map(|state| state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
 /// A `kB` line of `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in MiB.
 pub fn status_mib(pid: u32, field: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))

@@ -8,7 +8,9 @@ use webra2_mock::faults::Faults;
 use webra2_mock::service::{
     AuthPassword, Email, OneTimeToken, Pin, Preparation, Reason, Serial, ServiceInstant, UserId,
 };
-use webra2_wire::{AuthRequest, FaultSet, Pkcs12Request, PrepareEnrollment, RevokeRequest, SetClock};
+use webra2_wire::{
+    AuthRequest, FaultSet, Pkcs12Request, PrepareEnrollment, RevokeRequest, SetClock,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((which, body)) = data.split_first() else {

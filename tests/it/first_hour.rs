@@ -74,18 +74,25 @@ fn the_readme_walkthrough_runs_as_written_on_any_day() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    // The service clock on another day than today (and late in the evening,
-    // when UTC is still the day before): nothing of the walkthrough may hold a
-    // fixed date. (In the past, so the certificate is valid at the real now,
-    // by which `inspect` checks the path.)
+    // The service clock on another day than today, 08:30 in Japan (when UTC is
+    // still the day before): nothing of the walkthrough may hold a fixed date.
+    // Forty days back, so the certificate is valid at the real now, by which
+    // `inspect` checks the path.
+    let day = (time::OffsetDateTime::now_utc() - time::Duration::days(40)).date();
+    let mail_day = time::PrimitiveDateTime::new(day, time::macros::time!(08:30))
+        .assume_offset(time::macros::offset!(+9));
+    let mail_day = mail_day
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("rfc3339");
     ok(&[
         "admin",
         "--admin-url",
         &admin_url(&s),
         "clock",
         "set",
-        "2025-06-30T08:30:00+09:00",
+        &mail_day,
     ]);
+    let valid_until = (day.year() + 2).to_string();
     let out = Command::new("bash")
         .args(["-euo", "pipefail", "-c", &readme_walkthrough()])
         .current_dir(tmp.path())
@@ -102,7 +109,7 @@ fn the_readme_walkthrough_runs_as_written_on_any_day() {
         text(&out.stderr)
     );
     assert!(
-        stdout.contains("[3-D] 有効期間の終了 ... PASS") && stdout.contains("2027"),
+        stdout.contains("[3-D] 有効期間の終了 ... PASS") && stdout.contains(&valid_until),
         "{stdout}"
     );
     assert!(stdout.contains("OK: "), "{stdout}");

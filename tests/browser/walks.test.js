@@ -220,7 +220,7 @@ describe("the site as a person walks it", () => {
       assert.ok(checkBox.y < buttonBox.y, "the fingerprint is shown above the button");
       await shot(page, "step2");
 
-      await page.getByLabel("証明書要求 (PEM 形式)").fill(opensslCsr(dir, user1));
+      await page.getByLabel("証明書要求 (PEM または Base64)").fill(opensslCsr(dir, user1));
       await page.getByRole("button", { name: "発行", exact: true }).click();
       await page.waitForSelector("body[data-step='3']");
       assert.match((await page.locator("#validity").textContent()).trim(), VALIDITY);

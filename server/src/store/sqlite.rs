@@ -256,6 +256,38 @@ fn ensure_writable(conn: &mut Connection, location: &Location) -> Result<(), Sto
     })
 }
 
+/// Records `e` in `state` (`pending`, or `issued` with its certificate's
+/// `serial` for one made without the site), no wrong passwords yet.
+fn insert_enrollment(
+    tx: &rusqlite::Transaction<'_>,
+    e: &NewEnrollment,
+    state: &str,
+    serial: Option<&str>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
+            failed_attempts, mail_sent_at, url_expires_at, serial, renews_serial,
+            revoke_previous, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        e.id,
+        e.token,
+        e.user_id,
+        e.email,
+        e.kind.as_str(),
+        state,
+        e.password_hash,
+        ts(e.mail_sent_at),
+        ts(e.url_expires_at),
+        serial,
+        e.renews_serial,
+        e.revoke_previous,
+        ts(e.created_at)
+    ])?;
+    Ok(())
+}
+
 /// A database made by earlier versions of webra2-mock (sqlx) records its
 /// migrations in `_sqlx_migrations`, not in `user_version`: carry the count
 /// over, so the same migrations are not applied twice.
@@ -493,25 +525,7 @@ impl Store for SqliteStore {
         mail: &MailRecord,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
-                    failed_attempts, mail_sent_at, url_expires_at, renews_serial, revoke_previous,
-                    created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, 0, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                e.id,
-                e.token,
-                e.user_id,
-                e.email,
-                e.kind.as_str(),
-                e.password_hash,
-                ts(e.mail_sent_at),
-                ts(e.url_expires_at),
-                e.renews_serial,
-                e.revoke_previous,
-                ts(e.created_at)
-            ])?;
+            insert_enrollment(tx, e, "pending", None)?;
             tx.prepare_cached(
                 "INSERT INTO mails (id, enrollment_id, recipient, subject, body, one_time_url, sent_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -921,26 +935,7 @@ impl Store for SqliteStore {
         cert: &CertificateRecord,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO enrollments (id, token, user_id, email, kind, state, password_hash,
-                    failed_attempts, mail_sent_at, url_expires_at, serial, renews_serial,
-                    revoke_previous, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'issued', ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
-                e.id,
-                e.token,
-                e.user_id,
-                e.email,
-                e.kind.as_str(),
-                e.password_hash,
-                ts(e.mail_sent_at),
-                ts(e.url_expires_at),
-                cert.serial,
-                e.renews_serial,
-                e.revoke_previous,
-                ts(e.created_at)
-            ])?;
+            insert_enrollment(tx, e, "issued", Some(&cert.serial))?;
             tx.prepare_cached(
                 "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before,
                     not_after, revoked_at, reason)

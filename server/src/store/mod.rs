@@ -14,6 +14,7 @@ pub mod contract;
 mod interface;
 mod postgres;
 pub mod scratch;
+mod session_cache;
 mod sqlite;
 
 pub use interface::*;

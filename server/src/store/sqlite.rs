@@ -21,13 +21,13 @@
 //! pages again through the kernel; the one connection's cache stays valid.
 
 use super::interface::*;
+use super::session_cache::SessionCache;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use webra2_wire::{EnrollmentState, Kind};
@@ -75,43 +75,12 @@ struct Inner {
     /// The one connection, taken for a whole call (a write: its whole
     /// transaction). SQLite allows one writer at a time anyway.
     conn: Shared,
-    /// Sessions recorded or read lately. Every request after Step 1 checks its
-    /// session; a session is never updated or deleted once recorded, so a copy
-    /// answers exactly as the table would. Expiry is the caller's, by the
-    /// service clock.
-    sessions: Mutex<SessionCache>,
+    /// Sessions recorded or read lately.
+    sessions: SessionCache,
     /// Moves committed work from the WAL into the database file; `None` for
     /// an in-memory store. Declared last: dropped last, it closes the
     /// connection after its final checkpoint.
     checkpointer: Option<Checkpointer>,
-}
-
-/// How many sessions [`SessionCache`] keeps: far more than are in use at once
-/// (a session is used within minutes of Step 1), and a few hundred KiB.
-const SESSION_CACHE_MAX: usize = 4096;
-
-/// A bounded copy of sessions, by token hash. Full, it forgets the half it
-/// learned first; a forgotten session is read from the table again.
-#[derive(Debug, Default)]
-struct SessionCache {
-    by_hash: HashMap<String, (u64, SessionRecord)>,
-    next: u64,
-}
-
-impl SessionCache {
-    fn get(&self, token_hash: &str) -> Option<SessionRecord> {
-        self.by_hash.get(token_hash).map(|(_, s)| s.clone())
-    }
-
-    fn insert(&mut self, session: SessionRecord) {
-        if self.by_hash.len() >= SESSION_CACHE_MAX {
-            let keep_from = self.next.saturating_sub(SESSION_CACHE_MAX as u64 / 2);
-            self.by_hash.retain(|_, (n, _)| *n >= keep_from);
-        }
-        self.next += 1;
-        self.by_hash
-            .insert(session.token_hash.clone(), (self.next, session));
-    }
 }
 
 /// Where a store lives, parsed from its URL.
@@ -461,19 +430,15 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 conn,
-                sessions: Mutex::default(),
+                sessions: SessionCache::default(),
                 checkpointer,
             }),
         })
     }
 
-    /// The session cache; a panic elsewhere while it was held cannot have left
-    /// it half-changed (each change is one `HashMap` call), so poison is ignored.
-    fn sessions(&self) -> MutexGuard<'_, SessionCache> {
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// The session cache.
+    fn sessions(&self) -> &SessionCache {
+        &self.inner.sessions
     }
 
     /// Runs `f` on the connection.
@@ -974,6 +939,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::session_cache::SESSION_CACHE_MAX;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-25 00:00 UTC);
@@ -1056,21 +1022,6 @@ mod tests {
             created_at: NOW,
             expires_at: NOW + time::Duration::minutes(30),
         }
-    }
-
-    #[test]
-    fn the_session_cache_stays_bounded_and_keeps_the_newest() {
-        let mut cache = SessionCache::default();
-        let total = SESSION_CACHE_MAX * 3 + 7;
-        for n in 0..total {
-            cache.insert(session(n));
-            assert!(cache.by_hash.len() <= SESSION_CACHE_MAX);
-        }
-        assert_eq!(
-            cache.get(&format!("h{}", total - 1)),
-            Some(session(total - 1))
-        );
-        assert_eq!(cache.get("h0"), None);
     }
 
     #[tokio::test]

@@ -258,13 +258,22 @@ impl Application {
             self.tls,
             http::confirm_router(self.state.clone()),
             limits,
-            stopped(rx),
+            stopped(rx.clone()),
         );
+        // On a shared store, the lease on the deployment's controls.
+        let keeper = {
+            let state = self.state.clone();
+            let stop = stopped(rx);
+            tokio::spawn(async move { state.service.keep_lease(stop).await })
+        };
         tokio::spawn(async move {
             shutdown.await;
             let _ = tx.send(true);
         });
         let (p, a, c) = tokio::join!(public, admin, confirm);
+        // Gives the lease up (the listeners ended: the stop was sent, unless
+        // all three failed).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), keeper).await;
         p?;
         a?;
         c?;

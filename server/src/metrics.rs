@@ -58,6 +58,8 @@ struct Inner {
     faults: BTreeMap<&'static str, u64>,
     /// OCSP answer (`good`, `revoked`, `unknown`, or a response status) → count.
     ocsp: BTreeMap<&'static str, u64>,
+    /// Who read the deployment's controls (`request` or `lease`) → count.
+    controls_reads: BTreeMap<&'static str, u64>,
 }
 
 /// The registry of one service instance.
@@ -85,6 +87,12 @@ impl Metrics {
     /// asked about, or the response status of an unsuccessful response.
     pub fn ocsp_answered(&self, answer: &'static str) {
         self.with(|m| *m.ocsp.entry(answer).or_default() += 1);
+    }
+
+    /// Counts one read of the deployment's controls on a shared store: by a
+    /// request (this replica held no lease) or by the lease's keeper.
+    pub fn controls_read(&self, by: &'static str) {
+        self.with(|m| *m.controls_reads.entry(by).or_default() += 1);
     }
 
     /// Counts one SMTP delivery (`sent` or `failed`).
@@ -184,6 +192,15 @@ impl Metrics {
             );
             for (answer, n) in &m.ocsp {
                 let _ = writeln!(out, "webra2_ocsp_answers_total{{answer=\"{answer}\"}} {n}");
+            }
+            family(
+                &mut out,
+                "webra2_controls_reads_total",
+                "counter",
+                "Reads of the deployment's clock and faults on a shared store: by a request (no lease held) or by the lease's keeper.",
+            );
+            for (by, n) in &m.controls_reads {
+                let _ = writeln!(out, "webra2_controls_reads_total{{by=\"{by}\"}} {n}");
             }
             family(
                 &mut out,

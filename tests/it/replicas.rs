@@ -233,6 +233,85 @@ async fn the_clock_and_faults_put_through_one_replica_are_in_force_on_the_other(
     assert_eq!(clock["mode"], "real", "{clock}");
 }
 
+/// How many times `app`'s requests read the deployment's controls themselves
+/// (`webra2_controls_reads_total{by="request"}`), rather than relying on
+/// the replica's lease.
+async fn reads_by_requests(app: &TestApp) -> u64 {
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.admin_url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("webra2_controls_reads_total{by=\"request\"} "))
+        .map_or(0, |n| n.parse().expect("a count"))
+}
+
+async fn put_clock(app: &TestApp, now: &str) -> StatusCode {
+    app.http
+        .put(format!("{}/admin/clock", app.admin_url))
+        .json(&json!({ "now": now }))
+        .send()
+        .await
+        .expect("admin")
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_holding_its_lease_reads_no_controls_per_request_and_sees_each_change_at_once() {
+    let (_db, a, b) = two_replicas(&[]).await;
+    let root_pem = |app: &TestApp| app.http.get(format!("{}/ca/root.pem", app.public_url));
+    // B takes its lease within a moment of starting: then 50 requests on B
+    // read the controls not once.
+    let started = Instant::now();
+    let quiet = loop {
+        let before = reads_by_requests(&b.app).await;
+        for _ in 0..50 {
+            let status = root_pem(&b.app).send().await.expect("public B").status();
+            assert_eq!(status, StatusCode::OK);
+        }
+        if reads_by_requests(&b.app).await == before {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(quiet, "B kept reading the controls for every request");
+    // Every change through A is in force for B's very next request, while
+    // B keeps serving from what it holds.
+    let reads = reads_by_requests(&b.app).await;
+    for day in 1..=20 {
+        let now = format!("2027-04-{day:02}T10:00:00+09:00");
+        assert_eq!(put_clock(&a.app, &now).await, StatusCode::OK);
+        let (_, clock) = b.app.admin_get("/admin/clock").await;
+        assert_eq!(
+            clock["now"],
+            now.as_str(),
+            "B's next request after the change"
+        );
+    }
+    assert_eq!(
+        reads_by_requests(&b.app).await,
+        reads,
+        "B's requests read the controls themselves"
+    );
+    // A replica that died holds a change up for its lease's last moments only:
+    // the change is made, answered 200, and in force on A.
+    b.server.kill9();
+    assert_eq!(
+        put_clock(&a.app, "2027-05-01T10:00:00+09:00").await,
+        StatusCode::OK
+    );
+    let (_, clock) = a.app.admin_get("/admin/clock").await;
+    assert_eq!(clock["now"], "2027-05-01T10:00:00+09:00");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revocation_on_one_replica_is_in_the_other_replicas_crl_with_a_higher_number() {
     let (_db, a, b) = two_replicas(&[]).await;

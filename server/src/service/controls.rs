@@ -5,10 +5,12 @@
 //! **One clock and one fault set per deployment.** On a store several
 //! replicas share, the clock's setting and the fault set are kept in the store
 //! as two JSON documents with a version ([`ControlsRecord`]). A change is
-//! written there before the call returns; every request on every replica
-//! first asks the store for the controls unless they are still at the version
-//! it holds ([`Service::sync_controls`], one small read that sends nothing back
-//! when nothing changed), so the next request anywhere sees the change. A
+//! written there, and the call returns once every other replica has taken it
+//! (`lease.rs`), so the next request anywhere sees it. A replica whose lease
+//! holds serves with the controls it holds; without one, a request first asks
+//! the store for them unless they are still at the version held
+//! ([`Service::sync_controls`], one small read that sends nothing back when
+//! nothing changed). A
 //! counted fault (`times`) is counted down in the store, on the version it was
 //! read at, so it fires that many times in the whole deployment. The fault
 //! set is stored whole, as `GET /admin/faults` shows it: fields added to it
@@ -126,7 +128,7 @@ impl Service {
         let _counting = deployment.counting.lock().await;
         for _ in 0..COUNT_RETRIES {
             self.sync_controls().await?;
-            let version = held(deployment);
+            let version = deployment.held();
             let Some(spec) = self.parts.faults.take(route, method) else {
                 return Ok(None);
             };
@@ -154,16 +156,34 @@ impl Service {
     }
 
     /// On a shared store: brings the local clock and faults to the
-    /// deployment's, if they changed since this replica last looked. One
-    /// small read; nothing at all on a store one process owns.
+    /// deployment's, if they changed since this replica last looked. Nothing
+    /// while this replica's lease holds (every change that returned has been
+    /// taken), one small read otherwise; nothing at all on a store one
+    /// process owns.
     pub async fn sync_controls(&self) -> Result<(), ServiceError> {
         let Some(deployment) = &self.deployment else {
             return Ok(());
         };
-        if let Some(record) = self.parts.store.controls(held(deployment)).await? {
-            self.apply(deployment, &record)?;
+        if deployment.held().is_some() && deployment.leased() {
+            return Ok(());
         }
-        Ok(())
+        self.parts.metrics.controls_read("request");
+        self.read_controls(deployment).await.map(|_| ())
+    }
+
+    /// Reads the controls unless they are at the version held, and applies
+    /// them. Whether a newer version was read.
+    pub(super) async fn read_controls(
+        &self,
+        deployment: &Deployment,
+    ) -> Result<bool, ServiceError> {
+        match self.parts.store.controls(deployment.held()).await? {
+            Some(record) => {
+                self.apply(deployment, &record)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// At start on a shared store: a replica started with a clock or faults
@@ -185,6 +205,7 @@ impl Service {
             .await?;
         if let Some(version) = saved {
             self.hold(deployment, version);
+            self.await_replicas(deployment, version).await?;
         }
         tracing::info!(
             clock = self.parts.clock.mode_name(),
@@ -202,9 +223,11 @@ impl Service {
                 .store
                 .save_controls(Some(&to_json(&setting)?), None, None)
                 .await?;
-            return self.applied_after_save(deployment, saved, || {
-                self.parts.clock.apply(setting);
-            });
+            return self
+                .applied_after_save(deployment, saved, || {
+                    self.parts.clock.apply(setting);
+                })
+                .await;
         }
         self.parts.clock.apply(setting);
         Ok(())
@@ -218,35 +241,40 @@ impl Service {
                 .store
                 .save_controls(None, Some(&to_json(&checked.lasting())?), None)
                 .await?;
-            return self.applied_after_save(deployment, saved, || {
-                self.parts.faults.replace(checked);
-            });
+            return self
+                .applied_after_save(deployment, saved, || {
+                    self.parts.faults.replace(checked);
+                })
+                .await;
         }
         self.parts.faults.replace(checked);
         Ok(())
     }
 
     /// After a save that made `saved`: applies the change here too, unless
-    /// a newer version is held already (it includes the change, or replaced it).
-    fn applied_after_save(
+    /// a newer version is held already (it includes the change, or replaced
+    /// it), then waits until the other replicas have taken it.
+    async fn applied_after_save(
         &self,
         deployment: &Deployment,
         saved: Option<u64>,
         apply: impl FnOnce(),
     ) -> Result<(), ServiceError> {
         let saved = saved.ok_or_else(|| ServiceError::internal("the controls row is missing"))?;
-        let mut version = deployment.version.lock().unwrap_or_else(|e| e.into_inner());
-        if version.is_none_or(|v| v < saved) {
-            apply();
-            // The versions between the one held and this save were made
-            // elsewhere: read them at the next request.
-            *version = if *version == Some(saved - 1) {
-                Some(saved)
-            } else {
-                None
-            };
+        {
+            let mut version = deployment.version.lock().unwrap_or_else(|e| e.into_inner());
+            if version.is_none_or(|v| v < saved) {
+                apply();
+                // The versions between the one held and this save were made
+                // elsewhere: read them at the next request.
+                *version = if *version == Some(saved - 1) {
+                    Some(saved)
+                } else {
+                    None
+                };
+            }
         }
-        Ok(())
+        self.await_replicas(deployment, saved).await
     }
 
     /// Applies a record read from the store, unless a newer one is held.
@@ -277,11 +305,6 @@ impl Service {
     fn forget(&self, deployment: &Deployment) {
         *deployment.version.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
-}
-
-/// The version of the controls a replica holds.
-fn held(deployment: &Deployment) -> Option<u64> {
-    *deployment.version.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String, ServiceError> {

@@ -57,20 +57,40 @@ pub struct Service {
 }
 
 /// A replica's hold on the deployment's controls.
-#[derive(Default)]
 pub(super) struct Deployment {
+    /// This replica's name in the store's leases (random, 128 bits).
+    pub(super) replica: String,
     /// The version of the controls the local clock and faults show; `None`
     /// before the first read.
     pub(super) version: std::sync::Mutex<Option<u64>>,
+    /// Until when this replica's lease on the controls holds (`lease.rs`):
+    /// until then a request needs not read them.
+    pub(super) lease: std::sync::Mutex<Option<std::time::Instant>>,
     /// Held while a counted fault is taken and written back, so two requests
     /// of this replica do not count the same fault down from one version.
     pub(super) counting: tokio::sync::Mutex<()>,
 }
 
+impl Deployment {
+    fn new() -> Self {
+        Self {
+            replica: crate::secrets::new_id(),
+            version: std::sync::Mutex::new(None),
+            lease: std::sync::Mutex::new(None),
+            counting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The version of the controls this replica holds.
+    pub(super) fn held(&self) -> Option<u64> {
+        *self.version.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl Service {
     /// The service made of `parts`.
     pub fn new(parts: Parts) -> Self {
-        let deployment = parts.store.is_shared().then(Deployment::default);
+        let deployment = parts.store.is_shared().then(Deployment::new);
         Self {
             parts,
             untrusted: tokio::sync::OnceCell::new(),
@@ -79,8 +99,8 @@ impl Service {
     }
 
     /// Whether this service is one replica of several on a shared store:
-    /// then every request first reads the deployment's controls
-    /// ([`Service::sync_controls`]).
+    /// then every request first brings the clock and faults to the
+    /// deployment's ([`Service::sync_controls`]).
     pub fn is_replica(&self) -> bool {
         self.deployment.is_some()
     }

@@ -9,7 +9,8 @@
 //! rule, in [`signed_request`]); anything after issuance (revocation, CRL) in
 //! [`revocation`], the OCSP responder in [`ocsp`], certificates made to order
 //! by the administrator in [`factory`]; the Step 4 check in
-//! [`confirmation`]; the test controls (clock, faults) in [`controls`].
+//! [`confirmation`]; the test controls (clock, faults) in [`controls`], and
+//! how a replica keeps them without a read per request in [`lease`].
 //!
 //! [`Store`]: crate::store::Store
 
@@ -20,6 +21,7 @@ mod error;
 mod factory;
 mod instance;
 mod issuance;
+mod lease;
 mod name;
 mod ocsp;
 mod revocation;

@@ -353,7 +353,8 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// The deployment's controls, unless their version is `known` (then
-    /// `None`): one small read, made before every request.
+    /// `None`): one small read, made by a replica's lease keeper and, while
+    /// the replica holds no lease, before every request.
     async fn controls(&self, known: Option<u64>) -> Result<Option<ControlsRecord>, StoreError> {
         let _ = known;
         Err(StoreError::Unsupported("controls"))
@@ -370,6 +371,33 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<u64>, StoreError> {
         let _ = (clock, faults, expect);
         Err(StoreError::Unsupported("save_controls"))
+    }
+
+    /// Holds this replica's lease on the controls for `lease` from now (the
+    /// database's clock), saying it shows every version up to `acked`: until
+    /// the lease runs out, a change of the controls waits for the replica to
+    /// take it ([`Store::replicas_behind`]). Also forgets leases long run out.
+    async fn renew_lease(
+        &self,
+        replica: &str,
+        acked: u64,
+        lease: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let _ = (replica, acked, lease);
+        Err(StoreError::Unsupported("renew_lease"))
+    }
+
+    /// How many replicas other than `replica` hold a lease that has not run
+    /// out and have not yet taken `version` of the controls.
+    async fn replicas_behind(&self, replica: &str, version: u64) -> Result<u64, StoreError> {
+        let _ = (replica, version);
+        Err(StoreError::Unsupported("replicas_behind"))
+    }
+
+    /// Gives up this replica's lease (a replica that stops).
+    async fn release_lease(&self, replica: &str) -> Result<(), StoreError> {
+        let _ = replica;
+        Err(StoreError::Unsupported("release_lease"))
     }
 
     /// Keeps `(cert_pem, key_pem)` as the deployment's root unless one is kept

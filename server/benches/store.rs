@@ -133,7 +133,7 @@ fn store(c: &mut Criterion) {
     c.bench_function("store_download_read", |b| {
         b.iter(|| {
             i = (i + 1) % tokens.len();
-            rt.block_on(store.enrollment_and_certificate_by_token(&tokens[i]))
+            rt.block_on(store.download_by_token(&tokens[i]))
         })
     });
     c.bench_function("store_enrollment_read", |b| {

@@ -229,7 +229,17 @@ impl Service {
         enrollment: &EnrollmentRecord,
         session: Option<&str>,
     ) -> Result<SessionRecord, ServiceError> {
-        let site = enrollment.kind;
+        self.session_of(&enrollment.id, enrollment.kind, session)
+            .await
+    }
+
+    /// The same, for the enrollment `enrollment_id` of the site `site`.
+    pub(super) async fn session_of(
+        &self,
+        enrollment_id: &str,
+        site: Kind,
+        session: Option<&str>,
+    ) -> Result<SessionRecord, ServiceError> {
         let token = session.ok_or(ServiceError::SessionRequired { site })?;
         let expired = || ServiceError::SessionExpired { site };
         // A token no session ever had is no session at all; one that was
@@ -240,7 +250,7 @@ impl Service {
             .session(&secrets::token_hash(token))
             .await?
             .ok_or(ServiceError::SessionRequired { site })?;
-        if record.enrollment_id != enrollment.id || self.parts.clock.now() >= record.expires_at {
+        if record.enrollment_id != enrollment_id || self.parts.clock.now() >= record.expires_at {
             return Err(expired());
         }
         Ok(record)

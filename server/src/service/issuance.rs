@@ -297,26 +297,30 @@ impl Service {
         session: Option<&str>,
         format: CertificateFormat,
     ) -> Result<CertificateFile, ServiceError> {
-        // The enrollment and its certificate in one read: this is half of every issuance.
-        let (enrollment, certificate) = self
+        // What the download needs in one read, or none (the store keeps what
+        // issued): this is half of every issuance.
+        let download = self
             .parts
             .store
-            .enrollment_and_certificate_by_token(token.as_str())
+            .download_by_token(token.as_str())
             .await?
             .ok_or(ServiceError::UnknownUrl)?;
-        self.session_for(&enrollment, session).await?;
-        let cert = issued_or_404(&enrollment, certificate)?;
-        let name = format!("{}-{}", enrollment.user_id, cert.serial);
+        self.session_of(&download.enrollment_id, download.kind, session)
+            .await?;
+        let Some((serial, der)) = download.issued else {
+            return Err(not_issued_yet(download.kind));
+        };
+        let name = format!("{}-{serial}", download.user_id);
         let root = self.parts.ca.root();
         let (filename, bytes) = match format {
             CertificateFormat::Pem => {
-                let mut text = pem_encode("CERTIFICATE", &cert.der);
+                let mut text = pem_encode("CERTIFICATE", &der);
                 text.push_str(&root.cert_pem());
                 (format!("{name}.pem"), text.into_bytes())
             }
-            CertificateFormat::Der => (format!("{name}.cer"), cert.der),
+            CertificateFormat::Der => (format!("{name}.cer"), der),
             CertificateFormat::P7c => {
-                let p7 = webra2_ca::pkcs7_certs_only(&[&cert.der, root.cert_der()])
+                let p7 = webra2_ca::pkcs7_certs_only(&[&der, root.cert_der()])
                     .map_err(ServiceError::internal)?;
                 (format!("{name}.p7c"), p7)
             }
@@ -382,15 +386,19 @@ fn issued_or_404(
 ) -> Result<CertificateRecord, ServiceError> {
     match (enrollment.serial.as_deref(), certificate) {
         (Some(_), Some(certificate)) => Ok(certificate),
-        (None, _) => Err(ServiceError::NotFound {
-            detail: "no certificate has been issued on this URL yet: send the key (Step 2) first"
-                .into(),
-            site: Some(enrollment.kind),
-        }),
+        (None, _) => Err(not_issued_yet(enrollment.kind)),
         (Some(_), None) => Err(ServiceError::internal(format!(
             "enrollment {} names a missing certificate",
             enrollment.id
         ))),
+    }
+}
+
+fn not_issued_yet(site: Kind) -> ServiceError {
+    ServiceError::NotFound {
+        detail: "no certificate has been issued on this URL yet: send the key (Step 2) first"
+            .into(),
+        site: Some(site),
     }
 }
 

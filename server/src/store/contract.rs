@@ -285,41 +285,49 @@ pub async fn an_enrollment_is_recorded_with_its_mail_or_not_at_all(store: Arc<dy
 }
 
 /// The download read finds the enrollment by token, with no certificate
-/// before it issued and with the issued one after; an unknown token finds nothing.
+/// before it issued and with the issued one after, and answers the same once
+/// the certificate is revoked (nothing of an issued download changes, so a
+/// store may keep it); an unknown token finds nothing.
 pub async fn the_download_read_has_the_enrollment_and_only_once_issued_its_certificate(
     store: Arc<dyn Store>,
 ) {
     let store = &*store;
     let e = enrolled(store, 1, "U0001").await;
-    let (before, none) = store
-        .enrollment_and_certificate_by_token(&e.token)
-        .await
-        .expect("enrollment_and_certificate_by_token failed")
-        .expect("the enrollment is not found by its token");
-    assert_eq!(before, recorded(&e), "the enrollment before issuing");
-    assert_eq!(none, None, "a certificate before issuing");
-    issue(store, &e, "0A", NOW).await;
-    let (after, issued) = store
-        .enrollment_and_certificate_by_token(&e.token)
-        .await
-        .expect("enrollment_and_certificate_by_token failed")
-        .expect("the enrollment is not found by its token once issued");
-    assert_eq!(
-        after,
-        stored(store, &e.id).await,
-        "the enrollment once issued"
-    );
-    assert_eq!(after.serial.as_deref(), Some("0A"), "the issued serial");
-    assert_eq!(
+    let download = |issued: Option<(String, Vec<u8>)>| Download {
+        enrollment_id: e.id.clone(),
+        kind: e.kind,
+        user_id: e.user_id.clone(),
         issued,
-        Some(cert("0A", &e)),
-        "the issued certificate, read back as recorded"
+    };
+    let read = |token: String| async move {
+        store
+            .download_by_token(&token)
+            .await
+            .expect("download_by_token failed")
+    };
+    assert_eq!(
+        read(e.token.clone()).await,
+        Some(download(None)),
+        "the download before issuing"
+    );
+    issue(store, &e, "0A", NOW).await;
+    let issued = Some(download(Some(("0A".into(), cert("0A", &e).der))));
+    assert_eq!(
+        read(e.token.clone()).await,
+        issued,
+        "the download once issued"
+    );
+    store
+        .revoke("0A", NOW, "keyCompromise")
+        .await
+        .expect("revoke");
+    assert_eq!(
+        read(e.token.clone()).await,
+        issued,
+        "the download once revoked"
     );
     assert_eq!(
-        store
-            .enrollment_and_certificate_by_token("tok-unknown")
-            .await
-            .expect("the read failed"),
+        read("tok-unknown".into()).await,
         None,
         "an unknown token finds an enrollment"
     );

@@ -161,6 +161,62 @@ pub struct CertificateRecord {
     pub reason: Option<String>,
 }
 
+/// What the certificate download needs of an enrollment, found by its
+/// one-time URL token. Once `issued`, none of it ever changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    /// The enrollment (whose session may download).
+    pub enrollment_id: String,
+    /// The site it was prepared for.
+    pub kind: Kind,
+    /// The user it is for.
+    pub user_id: String,
+    /// The certificate it issued: `(serial, DER)`; `None` before.
+    pub issued: Option<(String, Vec<u8>)>,
+}
+
+impl Download {
+    /// The download of `enrollment`, whose serial names `certificate`.
+    pub fn of(
+        enrollment: &EnrollmentRecord,
+        certificate: Option<CertificateRecord>,
+    ) -> Result<Self, StoreError> {
+        Self::read(
+            enrollment.id.clone(),
+            enrollment.kind,
+            enrollment.user_id.clone(),
+            enrollment.serial.clone(),
+            certificate.map(|c| c.der),
+        )
+    }
+
+    /// The download as a store reads it: the enrollment's serial and the DER
+    /// of the certificate of that serial (`None` when there is none).
+    pub fn read(
+        enrollment_id: String,
+        kind: Kind,
+        user_id: String,
+        serial: Option<String>,
+        der: Option<Vec<u8>>,
+    ) -> Result<Self, StoreError> {
+        let issued = match (serial, der) {
+            (None, _) => None,
+            (Some(serial), Some(der)) => Some((serial, der)),
+            (Some(serial), None) => {
+                return Err(StoreError::Corrupt(format!(
+                    "enrollment {enrollment_id} names certificate {serial}, which is missing"
+                )))
+            }
+        };
+        Ok(Self {
+            enrollment_id,
+            kind,
+            user_id,
+            issued,
+        })
+    }
+}
+
 /// A generated CRL, as kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CrlRecord {
@@ -277,13 +333,11 @@ pub trait Store: Send + Sync + 'static {
     /// The certificate with this serial.
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
 
-    /// The enrollment with this one-time URL token and the certificate it
-    /// issued (`None` before it issued): what the certificate download needs,
-    /// which a store may read in one step. The default reads the two in turn.
-    async fn enrollment_and_certificate_by_token(
-        &self,
-        token: &str,
-    ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
+    /// What the certificate download needs of the enrollment with this
+    /// one-time URL token: `None` for an unknown token. Once the enrollment
+    /// issued, none of the answer ever changes, so a store may keep it. The
+    /// default reads the enrollment, then its certificate.
+    async fn download_by_token(&self, token: &str) -> Result<Option<Download>, StoreError> {
         let Some(enrollment) = self.enrollment_by_token(token).await? else {
             return Ok(None);
         };
@@ -291,7 +345,7 @@ pub trait Store: Send + Sync + 'static {
             Some(serial) => self.certificate(serial).await?,
             None => None,
         };
-        Ok(Some((enrollment, certificate)))
+        Download::of(&enrollment, certificate).map(Some)
     }
 
     /// Every revoked certificate, in revocation order: what the CRL lists.

@@ -13,8 +13,8 @@
 pub mod contract;
 mod interface;
 mod postgres;
+mod recent;
 pub mod scratch;
-mod session_cache;
 mod sqlite;
 
 pub use interface::*;

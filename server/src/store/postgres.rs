@@ -31,7 +31,7 @@
 //! neither race nor apply one twice.
 
 use super::interface::*;
-use super::session_cache::SessionCache;
+use super::recent::{DownloadCache, SessionCache};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::sync::Arc;
@@ -151,6 +151,8 @@ pub struct PostgresStore {
     /// Sessions recorded or read lately, by this process: a session recorded
     /// by another replica is read from the table once.
     sessions: Arc<SessionCache>,
+    /// Downloads of enrollments that issued, by token (`recent.rs`).
+    downloads: Arc<DownloadCache>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -178,8 +180,6 @@ macro_rules! enrollment_columns {
          e.revoke_previous"
     };
 }
-/// How many columns `enrollment_columns!` names.
-const ENROLLMENT_WIDTH: usize = 13;
 
 /// A replica's lease renewed (or taken) for `$3` ms, saying it shows version
 /// `$2`; leases run out ten minutes ago are swept.
@@ -280,18 +280,18 @@ const CERTIFICATE_BY_SERIAL: &str = concat!(
 
 /// An enrollment by its token, with the certificate it issued: half of
 /// every issuance (the download).
-const DOWNLOAD_BY_TOKEN: &str = concat!(
-    "SELECT ",
-    enrollment_columns!(),
-    ", ",
-    certificate_columns!(),
-    " FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
-     WHERE e.token = $1"
-);
+const DOWNLOAD_BY_TOKEN: &str = "SELECT e.id, e.kind, e.user_id, e.serial, c.der
+       FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
+      WHERE e.token = $1";
 
 /// An instant as the store keeps it: whole seconds, as the SQLite store does.
 fn secs(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// A stored site kind.
+fn parse_kind(kind: &str) -> Result<Kind, StoreError> {
+    Kind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))
 }
 
 /// A column read, its failure a corrupt record.
@@ -313,7 +313,7 @@ fn enrollment_from_row(row: &Row, at: usize) -> Result<EnrollmentRecord, StoreEr
         token: get(row, at + 1)?,
         user_id: get(row, at + 2)?,
         email: get(row, at + 3)?,
-        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+        kind: parse_kind(&kind)?,
         state: EnrollmentState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
         password_hash: get(row, at + 6)?,
@@ -397,6 +397,7 @@ impl PostgresStore {
         let store = Self {
             pool,
             sessions: Arc::default(),
+            downloads: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -691,7 +692,7 @@ impl Store for PostgresStore {
                         UPDATE enrollments SET state = 'issued', serial = $1
                          WHERE id = $2 AND ",
                     open_states!(),
-                    " AND url_expires_at > $3 RETURNING id),
+                    " AND url_expires_at > $3 RETURNING id, token, kind),
                      recorded AS (
                         INSERT INTO certificates
                             (serial, user_id, enrollment_id, der, not_before, not_after)
@@ -700,7 +701,7 @@ impl Store for PostgresStore {
                         UPDATE certificates SET revoked_at = $8, reason = 'superseded'
                          WHERE serial = $9 AND revoked_at IS NULL
                            AND EXISTS (SELECT 1 FROM recorded) RETURNING 1)
-                     SELECT serial FROM recorded"
+                     SELECT claimed.token, claimed.kind FROM claimed, recorded"
                 ),
                 &[
                     &cert.serial,
@@ -715,11 +716,21 @@ impl Store for PostgresStore {
                 ],
             )
             .await?;
-        Ok(if issued.len() == 1 {
-            IssueOutcome::Issued
-        } else {
-            IssueOutcome::NotOpen
-        })
+        let Some(claimed) = issued.first() else {
+            return Ok(IssueOutcome::NotOpen);
+        };
+        // Fetched right after: this replica has it all.
+        let kind: String = get(claimed, 1)?;
+        self.downloads.insert(
+            get(claimed, 0)?,
+            Download {
+                enrollment_id: enrollment_id.to_owned(),
+                kind: parse_kind(&kind)?,
+                user_id: cert.user_id.clone(),
+                issued: Some((cert.serial.clone(), cert.der.clone())),
+            },
+        );
+        Ok(IssueOutcome::Issued)
     }
 
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
@@ -729,20 +740,25 @@ impl Store for PostgresStore {
             .transpose()
     }
 
-    async fn enrollment_and_certificate_by_token(
-        &self,
-        token: &str,
-    ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
+    async fn download_by_token(&self, token: &str) -> Result<Option<Download>, StoreError> {
+        if let Some(kept) = self.downloads.get(token) {
+            return Ok(Some(kept));
+        }
         let Some(row) = self.row(DOWNLOAD_BY_TOKEN, &[&token]).await? else {
             return Ok(None);
         };
-        let enrollment = enrollment_from_row(&row, 0)?;
-        let issued: Option<String> = get(&row, ENROLLMENT_WIDTH)?;
-        let certificate = match issued {
-            Some(_) => Some(certificate_from_row(&row, ENROLLMENT_WIDTH)?),
-            None => None,
-        };
-        Ok(Some((enrollment, certificate)))
+        let kind: String = get(&row, 1)?;
+        let download = Download::read(
+            get(&row, 0)?,
+            parse_kind(&kind)?,
+            get(&row, 2)?,
+            get(&row, 3)?,
+            get(&row, 4)?,
+        )?;
+        if download.issued.is_some() {
+            self.downloads.insert(token.to_owned(), download.clone());
+        }
+        Ok(Some(download))
     }
 
     async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError> {

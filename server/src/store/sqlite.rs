@@ -21,7 +21,7 @@
 //! pages again through the kernel; the one connection's cache stays valid.
 
 use super::interface::*;
-use super::session_cache::SessionCache;
+use super::recent::{DownloadCache, SessionCache};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
@@ -77,6 +77,8 @@ struct Inner {
     conn: Shared,
     /// Sessions recorded or read lately.
     sessions: SessionCache,
+    /// Downloads of enrollments that issued, by token (`recent.rs`).
+    downloads: DownloadCache,
     /// Moves committed work from the WAL into the database file; `None` for
     /// an in-memory store. Declared last: dropped last, it closes the
     /// connection after its final checkpoint.
@@ -307,8 +309,6 @@ macro_rules! enrollment_columns {
          e.revoke_previous"
     };
 }
-/// How many columns `enrollment_columns!` names.
-const ENROLLMENT_WIDTH: usize = 13;
 
 /// The columns [`certificate_from_row`] reads, in its order.
 macro_rules! certificate_columns {
@@ -316,6 +316,11 @@ macro_rules! certificate_columns {
         "c.serial, c.user_id, c.enrollment_id, c.der, c.not_before, c.not_after, \
          c.revoked_at, c.reason"
     };
+}
+
+/// A stored site kind.
+fn parse_kind(kind: &str) -> Result<Kind, StoreError> {
+    Kind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))
 }
 
 /// An enrollment from `enrollment_columns!`, starting at column `at`.
@@ -328,7 +333,7 @@ fn enrollment_from_row(row: &Row<'_>, at: usize) -> Result<EnrollmentRecord, Sto
         token: row.get(at + 1)?,
         user_id: row.get(at + 2)?,
         email: row.get(at + 3)?,
-        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+        kind: parse_kind(&kind)?,
         state: EnrollmentState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
         password_hash: row.get(at + 6)?,
@@ -431,6 +436,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 conn,
                 sessions: SessionCache::default(),
+                downloads: DownloadCache::default(),
                 checkpointer,
             }),
         })
@@ -644,16 +650,20 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
         supersedes: Option<&str>,
     ) -> Result<IssueOutcome, StoreError> {
-        self.write(|tx| {
+        let claimed = self.write(|tx| {
             // The claim comes first and is conditional on the stored state, so
             // of concurrent transactions exactly one sees an open URL.
             let claimed = tx
                 .prepare_cached(concat!("UPDATE enrollments SET state = 'issued', serial = ?1
-                      WHERE id = ?2 AND ", open_states!(), " AND url_expires_at > ?3"))?
-                .execute(params![cert.serial, enrollment_id, ts(now)])?;
-            if claimed != 1 {
-                return Ok((false, IssueOutcome::NotOpen));
-            }
+                      WHERE id = ?2 AND ", open_states!(), " AND url_expires_at > ?3
+                      RETURNING token, kind"))?
+                .query_row(params![cert.serial, enrollment_id, ts(now)], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+                .optional()?;
+            let Some(claimed) = claimed else {
+                return Ok((false, None));
+            };
             tx.prepare_cached(
                 "INSERT INTO certificates (serial, user_id, enrollment_id, der, not_before, not_after)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -674,9 +684,23 @@ impl Store for SqliteStore {
                 )?
                 .execute(params![ts(now), old])?;
             }
-            Ok((true, IssueOutcome::Issued))
+            Ok((true, Some(claimed)))
         })
-        .await
+        .await?;
+        let Some((token, kind)) = claimed else {
+            return Ok(IssueOutcome::NotOpen);
+        };
+        // Fetched right after: this process has it all.
+        self.inner.downloads.insert(
+            token,
+            Download {
+                enrollment_id: enrollment_id.to_owned(),
+                kind: parse_kind(&kind)?,
+                user_id: cert.user_id.clone(),
+                issued: Some((cert.serial.clone(), cert.der.clone())),
+            },
+        );
+        Ok(IssueOutcome::Issued)
     }
 
     async fn revoked(&self) -> Result<Vec<CertificateRecord>, StoreError> {
@@ -774,35 +798,37 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn enrollment_and_certificate_by_token(
-        &self,
-        token: &str,
-    ) -> Result<Option<(EnrollmentRecord, Option<CertificateRecord>)>, StoreError> {
-        self.read(|conn| {
-            first(
-                conn,
-                concat!(
-                    "SELECT ",
-                    enrollment_columns!(),
-                    ", ",
-                    certificate_columns!(),
-                    "
+    async fn download_by_token(&self, token: &str) -> Result<Option<Download>, StoreError> {
+        if let Some(kept) = self.inner.downloads.get(token) {
+            return Ok(Some(kept));
+        }
+        let download = self
+            .read(|conn| {
+                first(
+                    conn,
+                    "SELECT e.id, e.kind, e.user_id, e.serial, c.der
                        FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
-                      WHERE e.token = ?1"
-                ),
-                [token],
-                |row| {
-                    let enrollment = enrollment_from_row(row, 0)?;
-                    let issued: Option<String> = row.get(ENROLLMENT_WIDTH)?;
-                    let certificate = match issued {
-                        Some(_) => Some(certificate_from_row(row, ENROLLMENT_WIDTH)?),
-                        None => None,
-                    };
-                    Ok((enrollment, certificate))
-                },
-            )
-        })
-        .await
+                      WHERE e.token = ?1",
+                    [token],
+                    |row| {
+                        let kind: String = row.get(1)?;
+                        Download::read(
+                            row.get(0)?,
+                            parse_kind(&kind)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                        )
+                    },
+                )
+            })
+            .await?;
+        if let Some(issued) = download.as_ref().filter(|d| d.issued.is_some()) {
+            self.inner
+                .downloads
+                .insert(token.to_owned(), issued.clone());
+        }
+        Ok(download)
     }
 
     async fn certificates(
@@ -939,7 +965,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::session_cache::SESSION_CACHE_MAX;
+    use crate::store::recent::SESSION_CACHE_MAX;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-25 00:00 UTC);
@@ -1117,12 +1143,12 @@ mod tests {
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..16 {
             let store = store.clone();
-            reads.spawn(async move { store.enrollment_and_certificate_by_token("tok").await });
+            reads.spawn(async move { store.enrollment_by_token("tok").await });
         }
         while let Some(read) = reads.join_next().await {
-            let (got, issued) = read.expect("joined").expect("read").expect("exists");
+            let got = read.expect("joined").expect("read").expect("exists");
             assert_eq!(got.state, EnrollmentState::Issued);
-            assert_eq!(issued.map(|c| c.serial).as_deref(), Some("0A"));
+            assert_eq!(got.serial.as_deref(), Some("0A"));
         }
     }
 

@@ -223,6 +223,22 @@ impl Service {
         })
     }
 
+    /// The enrollment behind a token, and the session presented as the store
+    /// has it (`None`: none presented, or none with that token), read
+    /// together: check it with [`Service::checked_session`].
+    pub(super) async fn known_with_session(
+        &self,
+        token: &OneTimeToken,
+        session: Option<&str>,
+    ) -> Result<(EnrollmentRecord, Option<SessionRecord>), ServiceError> {
+        let hash = session.map(secrets::token_hash);
+        self.parts
+            .store
+            .enrollment_and_session(token.as_str(), hash.as_deref())
+            .await?
+            .ok_or(ServiceError::UnknownUrl)
+    }
+
     /// The session presented, checked against this enrollment and the clock.
     pub(super) async fn session_for(
         &self,
@@ -241,17 +257,27 @@ impl Service {
         session: Option<&str>,
     ) -> Result<SessionRecord, ServiceError> {
         let token = session.ok_or(ServiceError::SessionRequired { site })?;
-        let expired = || ServiceError::SessionExpired { site };
-        // A token no session ever had is no session at all; one that was
-        // another URL's, or has ended, has expired for this URL.
         let record = self
             .parts
             .store
             .session(&secrets::token_hash(token))
-            .await?
-            .ok_or(ServiceError::SessionRequired { site })?;
+            .await?;
+        self.checked_session(enrollment_id, site, record)
+    }
+
+    /// `record`, the session presented as the store has it, checked against
+    /// the enrollment `enrollment_id` of the site `site` and the clock.
+    pub(super) fn checked_session(
+        &self,
+        enrollment_id: &str,
+        site: Kind,
+        record: Option<SessionRecord>,
+    ) -> Result<SessionRecord, ServiceError> {
+        // A token no session ever had is no session at all; one that was
+        // another URL's, or has ended, has expired for this URL.
+        let record = record.ok_or(ServiceError::SessionRequired { site })?;
         if record.enrollment_id != enrollment_id || self.parts.clock.now() >= record.expires_at {
-            return Err(expired());
+            return Err(ServiceError::SessionExpired { site });
         }
         Ok(record)
     }

@@ -103,18 +103,17 @@ impl Service {
         session: Option<&str>,
         repeat: bool,
     ) -> Result<Begun, ServiceError> {
-        let enrollment = self.known(token).await?;
+        // The enrollment and the session in one read, where the store can.
+        let (enrollment, presented) = self.known_with_session(token, session).await?;
+        let checked = self.checked_session(&enrollment.id, enrollment.kind, presented);
         let now = self.parts.clock.now();
-        if repeat
-            && enrollment.state_at(now) == EnrollmentState::Issued
-            && self.session_for(&enrollment, session).await.is_ok()
-        {
+        if repeat && enrollment.state_at(now) == EnrollmentState::Issued && checked.is_ok() {
             return Ok(Begun::AlreadyIssued(
                 self.issuance_of(token, &enrollment).await?,
             ));
         }
         check_open(&enrollment, now)?;
-        self.session_for(&enrollment, session).await?;
+        checked?;
         Ok(Begun::Open(Ready {
             enrollment,
             token: token.clone(),

@@ -51,6 +51,7 @@ macro_rules! store_contract_tests {
             an_expired_or_issued_url_counts_no_wrong_password,
             an_expired_url_neither_issues_nor_authenticates,
             a_session_is_recorded_and_read_back_and_an_unknown_hash_is_none,
+            the_step_2_read_has_the_enrollment_and_the_session_presented_whoever_it_is_for,
             a_superseding_issue_revokes_the_renewed_certificate_in_the_same_step,
             superseding_a_certificate_revoked_meanwhile_issues_and_keeps_the_first_reason,
             an_issue_that_does_not_win_revokes_nothing,
@@ -574,6 +575,61 @@ pub async fn an_expired_url_neither_issues_nor_authenticates(store: Arc<dyn Stor
     let got = stored(store, &e.id).await;
     assert_eq!(got.state_at(late), EnrollmentState::Expired);
     assert_eq!(got.serial, None, "the serial of an expired URL");
+}
+
+/// The Step 2 read finds the enrollment by token with the session of the
+/// hash given, as `session` reads it, whichever enrollment it is for (the
+/// caller checks that); none for no hash or an unknown one; nothing for an
+/// unknown token. Read twice, as a store may keep copies.
+pub async fn the_step_2_read_has_the_enrollment_and_the_session_presented_whoever_it_is_for(
+    store: Arc<dyn Store>,
+) {
+    let store = &*store;
+    let (e, other) = (
+        enrolled(store, 1, "U0001").await,
+        enrolled(store, 2, "U0002").await,
+    );
+    let (mine, theirs) = (session("h1", &e), session("h2", &other));
+    for s in [&mine, &theirs] {
+        assert!(store
+            .record_successful_auth(s, NOW)
+            .await
+            .expect("record_successful_auth failed"));
+    }
+    let read = |token: &'static str, hash: Option<&'static str>| async move {
+        store
+            .enrollment_and_session(token, hash)
+            .await
+            .expect("enrollment_and_session failed")
+    };
+    let authenticated = stored(store, &e.id).await;
+    for _ in 0..2 {
+        assert_eq!(
+            read("tok1", Some("h1")).await,
+            Some((authenticated.clone(), Some(mine.clone()))),
+            "its own session"
+        );
+        assert_eq!(
+            read("tok1", Some("h2")).await,
+            Some((authenticated.clone(), Some(theirs.clone()))),
+            "another enrollment's session, as it is"
+        );
+        assert_eq!(
+            read("tok1", Some("h-unknown")).await,
+            Some((authenticated.clone(), None)),
+            "an unknown session"
+        );
+        assert_eq!(
+            read("tok1", None).await,
+            Some((authenticated.clone(), None)),
+            "no session presented"
+        );
+        assert_eq!(
+            read("tok-unknown", Some("h1")).await,
+            None,
+            "an unknown token"
+        );
+    }
 }
 
 /// A right password records its session, read back as given (again and

@@ -317,6 +317,26 @@ pub trait Store: Send + Sync + 'static {
     /// answer from a copy it keeps.
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// The enrollment with this one-time URL token and, when `session_hash`
+    /// is given, the session with that token hash, whichever enrollment it
+    /// is for (`None` if there is none): what Step 2 needs, which a store may
+    /// read in one step. `None` for an unknown token. The default reads the
+    /// two in turn.
+    async fn enrollment_and_session(
+        &self,
+        token: &str,
+        session_hash: Option<&str>,
+    ) -> Result<Option<(EnrollmentRecord, Option<SessionRecord>)>, StoreError> {
+        let Some(enrollment) = self.enrollment_by_token(token).await? else {
+            return Ok(None);
+        };
+        let session = match session_hash {
+            Some(hash) => self.session(hash).await?,
+            None => None,
+        };
+        Ok(Some((enrollment, session)))
+    }
+
     /// Consumes the one-time URL and records the certificate, in one transaction.
     /// Of any number of concurrent calls on one enrollment, exactly one gets `Issued`.
     /// With `supersedes`, the same transaction revokes that certificate with

@@ -180,6 +180,8 @@ macro_rules! enrollment_columns {
          e.revoke_previous"
     };
 }
+/// How many columns `enrollment_columns!` names.
+const ENROLLMENT_WIDTH: usize = 13;
 
 /// A replica's lease renewed (or taken) for `$3` ms, saying it shows version
 /// `$2`; leases run out ten minutes ago are swept.
@@ -280,6 +282,15 @@ const CERTIFICATE_BY_SERIAL: &str = concat!(
 
 /// An enrollment by its token, with the certificate it issued: half of
 /// every issuance (the download).
+/// The enrollment with token `$1` and the session with token hash `$2`.
+const ENROLLMENT_AND_SESSION: &str = concat!(
+    "SELECT ",
+    enrollment_columns!(),
+    ", s.token_hash, s.enrollment_id, s.created_at, s.expires_at
+       FROM enrollments e LEFT JOIN sessions s ON s.token_hash = $2
+      WHERE e.token = $1"
+);
+
 const DOWNLOAD_BY_TOKEN: &str = "SELECT e.id, e.kind, e.user_id, e.serial, c.der
        FROM enrollments e LEFT JOIN certificates c ON c.serial = e.serial
       WHERE e.token = $1";
@@ -474,6 +485,22 @@ impl PostgresStore {
         Ok(client.query_opt(&statement, params).await?)
     }
 
+    /// The session in `row` from column `at` on (token hash, enrollment,
+    /// created, expires; a NULL hash: none), kept in the session cache.
+    fn session_from_row(&self, row: &Row, at: usize) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(token_hash) = get::<Option<String>>(row, at)? else {
+            return Ok(None);
+        };
+        let session = SessionRecord {
+            token_hash,
+            enrollment_id: get(row, at + 1)?,
+            created_at: get(row, at + 2)?,
+            expires_at: get(row, at + 3)?,
+        };
+        self.sessions.insert(session.clone());
+        Ok(Some(session))
+    }
+
     /// The one row `sql` always yields.
     async fn one(&self, sql: &str, params: &Params<'_>) -> Result<Row, StoreError> {
         self.row(sql, params)
@@ -653,26 +680,38 @@ impl Store for PostgresStore {
         if let Some(session) = self.sessions.get(token_hash) {
             return Ok(Some(session));
         }
-        let session = self
+        let Some(row) = self
             .row(
                 "SELECT token_hash, enrollment_id, created_at, expires_at
                    FROM sessions WHERE token_hash = $1",
                 &[&token_hash],
             )
             .await?
-            .map(|row| -> Result<_, StoreError> {
-                Ok(SessionRecord {
-                    token_hash: get(&row, 0)?,
-                    enrollment_id: get(&row, 1)?,
-                    created_at: get(&row, 2)?,
-                    expires_at: get(&row, 3)?,
-                })
-            })
-            .transpose()?;
-        if let Some(session) = &session {
-            self.sessions.insert(session.clone());
+        else {
+            return Ok(None);
+        };
+        self.session_from_row(&row, 0)
+    }
+
+    async fn enrollment_and_session(
+        &self,
+        token: &str,
+        session_hash: Option<&str>,
+    ) -> Result<Option<(EnrollmentRecord, Option<SessionRecord>)>, StoreError> {
+        let kept = session_hash.and_then(|hash| self.sessions.get(hash));
+        if session_hash.is_none() || kept.is_some() {
+            let enrollment = self.enrollment_by_token(token).await?;
+            return Ok(enrollment.map(|e| (e, kept)));
         }
-        Ok(session)
+        // A session this replica has not seen: read with the enrollment.
+        let Some(row) = self
+            .row(ENROLLMENT_AND_SESSION, &[&token, &session_hash])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session = self.session_from_row(&row, ENROLLMENT_WIDTH)?;
+        Ok(Some((enrollment_from_row(&row, 0)?, session)))
     }
 
     async fn issue(
@@ -1110,14 +1149,19 @@ mod tests {
                 "SET plan_cache_mode = force_generic_plan;
                  PREPARE download(text) AS {DOWNLOAD_BY_TOKEN};
                  PREPARE certificate(text) AS {CERTIFICATE_BY_SERIAL};
-                 EXECUTE download('t1'); EXECUTE certificate('s1')"
+                 PREPARE step2(text, text) AS {ENROLLMENT_AND_SESSION};
+                 EXECUTE download('t1'); EXECUTE certificate('s1'); EXECUTE step2('t1', 'h')"
             ),
             rows(4, 5000),
         ] {
             client.batch_execute(&step).await.expect("setup");
         }
-        for (name, key) in [("download", "t4000"), ("certificate", "s4000")] {
-            let plan = explained(&client, &format!("EXPLAIN EXECUTE {name}('{key}')")).await;
+        for (name, args) in [
+            ("download", "'t4000'"),
+            ("certificate", "'s4000'"),
+            ("step2", "'t4000', 'h'"),
+        ] {
+            let plan = explained(&client, &format!("EXPLAIN EXECUTE {name}({args})")).await;
             assert!(plan.contains("Index"), "{name}: no index used:\n{plan}");
             assert!(!plan.contains("Seq Scan"), "{name} scans a table:\n{plan}");
         }

@@ -17,16 +17,15 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
 
-/// How many sessions a cache keeps: about 5 MiB when full. A load test opens
-/// many sessions before it submits with them: `webra2-bench` opens 10,200,
-/// and with 4,096 kept, most of its submissions read their session from the
-/// table again (one more statement each on PostgreSQL, seen in
-/// `pg_stat_statements`).
-pub(super) const SESSION_CACHE_MAX: usize = 16_384;
+/// How many sessions a cache keeps: far more than are in use at once (a
+/// session is used within minutes of Step 1), and about 1.5 MiB when full. A
+/// load that opens more before it uses them reads the forgotten ones again,
+/// on PostgreSQL together with the enrollment (one statement either way).
+pub(super) const SESSION_CACHE_MAX: usize = 4_096;
 
-/// How many downloads a cache keeps: about 4 MiB when full (a certificate is
-/// well under 1 KiB). A certificate is fetched right after it is issued.
-pub(super) const DOWNLOAD_CACHE_MAX: usize = 4_096;
+/// How many downloads a cache keeps: a certificate is fetched right after it
+/// is issued, and 1,024 of them are about 1 MiB.
+pub(super) const DOWNLOAD_CACHE_MAX: usize = 1_024;
 
 /// Records by key, written or read lately, at most `max`. Full, it forgets
 /// the half it learned first; a forgotten record is read from the table again.

@@ -22,7 +22,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::{
+    Content, OpenApi as Document, Ref, RefOr, Response as ApiResponse, ResponseBuilder,
+};
 use utoipa::{Modify, OpenApi};
 use webra2_wire::paths;
 #[allow(unused_imports)]
@@ -89,7 +91,7 @@ fn json_document(doc: &Document) -> Response {
         public_description
     ),
     components(schemas(Problem, CertificateFormatName)),
-    modifiers(&SessionAuth),
+    modifiers(&SessionAuth, &ProblemByDefault),
     tags(
         (name = "site", description = "The issuance site, steps 1 to 3"),
         (name = "ca", description = "The root, the CRL and the OCSP responder"),
@@ -126,7 +128,7 @@ struct PublicApi;
         admin_description
     ),
     components(schemas(Problem, FaultKind)),
-    modifiers(&AdminAuth),
+    modifiers(&AdminAuth, &ProblemByDefault),
     security(("admin_token" = [])),
     tags(
         (name = "admin", description = "The administrator's calls"),
@@ -135,6 +137,43 @@ struct PublicApi;
     )
 )]
 struct AdminApi;
+
+/// Every operation's `default` answer: the problem document any refusal is
+/// (faults, a full listener, a store that is down can answer any route), so
+/// no declaration repeats it.
+struct ProblemByDefault;
+
+impl Modify for ProblemByDefault {
+    fn modify(&self, doc: &mut Document) {
+        let problem: RefOr<ApiResponse> = ResponseBuilder::new()
+            .description("A problem")
+            .content(
+                "application/problem+json",
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            )
+            .build()
+            .into();
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("default".to_owned())
+                    .or_insert_with(|| problem.clone());
+            }
+        }
+    }
+}
 
 /// The admin token as a bearer scheme.
 struct AdminAuth;
@@ -192,16 +231,14 @@ enum CertificateFormatName {
 
 #[utoipa::path(get, path = paths::HEALTHZ, tag = "health", operation_id = "healthz",
     responses(
-        (status = 200, description = "The listener is serving", body = Health),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The listener is serving", body = Health)
     ))]
 fn healthz() {}
 
 #[utoipa::path(get, path = paths::READYZ, tag = "health", operation_id = "readyz",
     responses(
         (status = 200, description = "The store answers", body = Health),
-        (status = 503, description = "store-unavailable", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "store-unavailable", body = Problem, content_type = "application/problem+json")
     ))]
 fn readyz() {}
 
@@ -215,8 +252,7 @@ fn readyz() {}
         )),
         (status = 404, description = "unknown-url", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "url-already-used or url-expired", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "locked", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 423, description = "locked", body = Problem, content_type = "application/problem+json")
     ))]
 fn step1() {}
 
@@ -237,8 +273,7 @@ fn step1() {}
         (status = 404, description = "unknown-url", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "url-already-used or url-expired", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "locked", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 423, description = "locked", body = Problem, content_type = "application/problem+json")
     ))]
 fn auth() {}
 
@@ -266,8 +301,7 @@ fn auth() {}
         (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "key-policy", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "ca-maintenance", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "ca-maintenance", body = Problem, content_type = "application/problem+json")
     ))]
 fn csr() {}
 
@@ -287,8 +321,7 @@ fn csr() {}
         (status = 404, description = "unknown-url", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "url-already-used or url-expired", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "ca-maintenance", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "ca-maintenance", body = Problem, content_type = "application/problem+json")
     ))]
 fn pkcs12() {}
 
@@ -307,8 +340,7 @@ fn pkcs12() {}
         )),
         (status = 400, description = "bad-request (an unknown format)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "session-required or session-expired", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown-url, or nothing issued yet", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "unknown-url, or nothing issued yet", body = Problem, content_type = "application/problem+json")
     ))]
 fn certificate() {}
 
@@ -319,8 +351,7 @@ fn certificate() {}
     responses(
         (status = 200, description = "The Step 3 page", content_type = "text/html"),
         (status = 401, description = "session-required or session-expired", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown-url, or nothing issued yet", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "unknown-url, or nothing issued yet", body = Problem, content_type = "application/problem+json")
     ))]
 fn step3() {}
 
@@ -329,44 +360,38 @@ fn step3() {}
     params(("file" = String, Path, description = "The file's name")),
     responses(
         (status = 200, description = "The file", content(("text/css"), ("text/javascript"))),
-        (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json")
     ))]
 fn static_file() {}
 
 #[utoipa::path(get, path = paths::ROOT_DER, tag = "ca", operation_id = "root_der",
     responses(
-        (status = 200, description = "The root, DER", content_type = "application/pkix-cert"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The root, DER", content_type = "application/pkix-cert")
     ))]
 fn root_der() {}
 
 #[utoipa::path(get, path = paths::ROOT_PEM, tag = "ca", operation_id = "root_pem",
     responses(
-        (status = 200, description = "The root, PEM", content_type = "application/x-pem-file"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The root, PEM", content_type = "application/x-pem-file")
     ))]
 fn root_pem() {}
 
 #[utoipa::path(get, path = paths::ROOT_FINGERPRINT, tag = "ca", operation_id = "root_fingerprint",
     responses(
-        (status = 200, description = "The root's SHA-1 and SHA-256", body = Fingerprint),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The root's SHA-1 and SHA-256", body = Fingerprint)
     ))]
 fn root_fingerprint() {}
 
 #[utoipa::path(get, path = paths::CRL, tag = "ca", operation_id = "crl",
     responses(
-        (status = 200, description = "The current CRL, DER, signed by the root", content_type = "application/pkix-crl"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The current CRL, DER, signed by the root", content_type = "application/pkix-crl")
     ))]
 fn crl() {}
 
 #[utoipa::path(get, path = paths::HOME, tag = "site", operation_id = "home",
     description = "The site's front page (HTML): the root to compare, and where the confirmation page is.",
     responses(
-        (status = 200, description = "The page", content_type = "text/html", body = String),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The page", content_type = "text/html", body = String)
     ))]
 fn home() {}
 
@@ -375,8 +400,7 @@ fn home() {}
         a request that cannot be read is answered malformedRequest, still 200.",
     request_body(content = Vec<u8>, content_type = "application/ocsp-request", description = "A DER OCSPRequest"),
     responses(
-        (status = 200, description = "A DER OCSPResponse", content_type = "application/ocsp-response", body = Vec<u8>),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "A DER OCSPResponse", content_type = "application/ocsp-response", body = Vec<u8>)
     ))]
 fn ocsp_post() {}
 
@@ -384,15 +408,13 @@ fn ocsp_post() {}
     description = "The OCSP responder, the DER request in base64 in the path (RFC 6960 A.1).",
     params(("request" = String, Path, description = "The DER OCSPRequest in base64 (standard or URL-safe; `/` may stay unescaped)")),
     responses(
-        (status = 200, description = "A DER OCSPResponse", content_type = "application/ocsp-response", body = Vec<u8>),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "A DER OCSPResponse", content_type = "application/ocsp-response", body = Vec<u8>)
     ))]
 fn ocsp_get() {}
 
 #[utoipa::path(get, path = paths::OPENAPI, tag = "health", operation_id = "public_openapi",
     responses(
-        (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json")
     ))]
 fn public_description() {}
 
@@ -411,8 +433,7 @@ fn public_description() {}
         (status = 400, description = "bad-request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "nothing-to-renew (a renewal for a user without a valid certificate)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json")
     ))]
 fn prepare() {}
 
@@ -421,8 +442,7 @@ fn prepare() {}
     responses(
         (status = 200, description = "The enrollment and its state", body = EnrollmentView),
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json")
     ))]
 fn enrollment() {}
 
@@ -430,8 +450,7 @@ fn enrollment() {}
     params(("to" = Option<String>, Query, description = "Only mails to this address")),
     responses(
         (status = 200, description = "The outbox, newest first", body = Vec<Mail>),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn mails() {}
 
@@ -439,8 +458,7 @@ fn mails() {}
     params(("user_id" = Option<String>, Query, description = "Only this user's")),
     responses(
         (status = 200, description = "Issued certificates, newest first", body = Vec<CertificateView>),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn certificates() {}
 
@@ -455,8 +473,7 @@ fn certificates() {}
         )),
         (status = 400, description = "bad-request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json")
     ))]
 fn make_certificate() {}
 
@@ -466,8 +483,7 @@ fn make_certificate() {}
         (status = 200, description = "The certificate", body = CertificateView),
         (status = 400, description = "bad-request (not a serial)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json")
     ))]
 fn certificate_view() {}
 
@@ -481,16 +497,14 @@ fn certificate_view() {}
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "already-revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json")
     ))]
 fn revoke() {}
 
 #[utoipa::path(get, path = paths::ADMIN_CLOCK, tag = "controls", operation_id = "get_clock",
     responses(
         (status = 200, description = "The service clock", body = ClockView),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn get_clock() {}
 
@@ -500,24 +514,21 @@ fn get_clock() {}
         (status = 200, description = "The service clock, set", body = ClockView),
         (status = 400, description = "bad-request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json")
     ))]
 fn set_clock() {}
 
 #[utoipa::path(delete, path = paths::ADMIN_CLOCK, tag = "controls", operation_id = "reset_clock",
     responses(
         (status = 200, description = "The service clock, real time again", body = ClockView),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn reset_clock() {}
 
 #[utoipa::path(get, path = paths::ADMIN_FAULTS, tag = "controls", operation_id = "get_faults",
     responses(
         (status = 200, description = "The active faults, with what is left of each", body = FaultSet),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn get_faults() {}
 
@@ -527,24 +538,21 @@ fn get_faults() {}
         (status = 200, description = "The active faults, replaced", body = FaultSet),
         (status = 400, description = "bad-request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json")
     ))]
 fn put_faults() {}
 
 #[utoipa::path(delete, path = paths::ADMIN_FAULTS, tag = "controls", operation_id = "delete_faults",
     responses(
         (status = 200, description = "No fault is active", body = FaultSet),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn delete_faults() {}
 
 #[utoipa::path(get, path = paths::METRICS, tag = "admin", operation_id = "metrics",
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn metrics() {}
 
@@ -552,16 +560,14 @@ fn metrics() {}
     description = "Liveness, without the token.",
     security(()),
     responses(
-        (status = 200, description = "The listener is serving", body = Health),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 200, description = "The listener is serving", body = Health)
     ))]
 fn admin_healthz() {}
 
 #[utoipa::path(get, path = paths::OPENAPI, tag = "health", operation_id = "admin_openapi",
     responses(
         (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json"),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = "default", description = "A problem", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json")
     ))]
 fn admin_description() {}
 
@@ -597,5 +603,30 @@ mod tests {
             admin["components"]["schemas"]["RevokeRequest"]["properties"]["reason"]["pattern"],
             webra2_wire::REVOCATION_REASON_PATTERN
         );
+    }
+
+    #[test]
+    fn every_operation_of_both_documents_answers_a_problem_by_default() {
+        let mut operations = 0;
+        for doc in [public_document(), admin_document()] {
+            let json: serde_json::Value =
+                serde_json::from_str(&doc.to_json().expect("json")).expect("parses");
+            let paths = json["paths"].as_object().expect("paths");
+            for (path, item) in paths {
+                for (method, operation) in item.as_object().expect("a path item") {
+                    if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                        continue;
+                    }
+                    operations += 1;
+                    let default = &operation["responses"]["default"];
+                    assert_eq!(
+                        default["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path}: {default}"
+                    );
+                }
+            }
+        }
+        assert!(operations >= 33, "only {operations} operations documented");
     }
 }

@@ -198,6 +198,18 @@ impl TestApp {
         resp.json().await.expect("Issued")
     }
 
+    /// `GET /metrics` on the admin API, the text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.admin_url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// `GET` on the admin API, JSON.
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
         let resp = self

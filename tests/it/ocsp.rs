@@ -139,15 +139,7 @@ async fn openssl_ocsp_says_good_then_revoked_with_time_and_reason() {
         "{openssl_time} in {text}"
     );
 
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.admin_url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     for line in [
         "webra2_ocsp_answers_total{answer=\"good\"} 1",
         "webra2_ocsp_answers_total{answer=\"revoked\"} 1",

@@ -237,16 +237,9 @@ async fn the_clock_and_faults_put_through_one_replica_are_in_force_on_the_other(
 /// (`webra2_controls_reads_total{by="request"}`), rather than relying on
 /// the replica's lease.
 async fn reads_by_requests(app: &TestApp) -> u64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.admin_url))
-        .send()
+    app.metrics()
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("webra2_controls_reads_total{by=\"request\"} "))
         .map_or(0, |n| n.parse().expect("a count"))
 }

@@ -760,15 +760,8 @@ impl Store for PostgresStore {
         };
         // Fetched right after: this replica has it all.
         let kind: String = get(claimed, 1)?;
-        self.downloads.insert(
-            get(claimed, 0)?,
-            Download {
-                enrollment_id: enrollment_id.to_owned(),
-                kind: parse_kind(&kind)?,
-                user_id: cert.user_id.clone(),
-                issued: Some((cert.serial.clone(), cert.der.clone())),
-            },
-        );
+        self.downloads
+            .keep_issued(get(claimed, 0)?, enrollment_id, parse_kind(&kind)?, cert);
         Ok(IssueOutcome::Issued)
     }
 

@@ -12,10 +12,11 @@
 //! and a download only once it issued: what is not there yet may be written
 //! later, by this process or another.
 
-use super::interface::{Download, SessionRecord};
+use super::interface::{CertificateRecord, Download, SessionRecord};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use time::OffsetDateTime;
+use webra2_wire::Kind;
 
 /// How many sessions a cache keeps: far more than are in use at once (a
 /// session is used within minutes of Step 1), and about 1.5 MiB when full. A
@@ -109,6 +110,30 @@ pub type DownloadCache = Recent<Download>;
 impl Default for DownloadCache {
     fn default() -> Self {
         Self::new(DOWNLOAD_CACHE_MAX)
+    }
+}
+
+impl DownloadCache {
+    /// Keeps the download of `certificate`, just issued by the enrollment
+    /// `enrollment_id` of one-time URL `token` for the site `kind`: the store
+    /// that recorded it has all the download needs, and it is fetched right
+    /// after.
+    pub fn keep_issued(
+        &self,
+        token: String,
+        enrollment_id: &str,
+        kind: Kind,
+        certificate: &CertificateRecord,
+    ) {
+        self.insert(
+            token,
+            Download {
+                enrollment_id: enrollment_id.to_owned(),
+                kind,
+                user_id: certificate.user_id.clone(),
+                issued: Some((certificate.serial.clone(), certificate.der.clone())),
+            },
+        );
     }
 }
 

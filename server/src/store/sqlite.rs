@@ -691,15 +691,9 @@ impl Store for SqliteStore {
             return Ok(IssueOutcome::NotOpen);
         };
         // Fetched right after: this process has it all.
-        self.inner.downloads.insert(
-            token,
-            Download {
-                enrollment_id: enrollment_id.to_owned(),
-                kind: parse_kind(&kind)?,
-                user_id: cert.user_id.clone(),
-                issued: Some((cert.serial.clone(), cert.der.clone())),
-            },
-        );
+        self.inner
+            .downloads
+            .keep_issued(token, enrollment_id, parse_kind(&kind)?, cert);
         Ok(IssueOutcome::Issued)
     }
 

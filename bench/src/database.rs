@@ -141,13 +141,27 @@ impl Postgres {
     }
 
     /// Runs `sql` on the server's maintenance database over `self.url`.
+    #[cfg(test)]
     fn execute(&self, sql: &str) -> anyhow::Result<Vec<tokio_postgres::SimpleQueryMessage>> {
+        self.while_connected(sql, |_| ()).map(|(rows, ())| rows)
+    }
+
+    /// Runs `sql` like [`Postgres::execute`], and `then` on its rows while
+    /// the connection, and so its backend process, is still open.
+    fn while_connected<T>(
+        &self,
+        sql: &str,
+        then: impl FnOnce(&[tokio_postgres::SimpleQueryMessage]) -> T,
+    ) -> anyhow::Result<(Vec<tokio_postgres::SimpleQueryMessage>, T)> {
         self.runtime.block_on(async {
             let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
                 .await
                 .with_context(|| format!("cannot connect to {}", redacted(&self.url)))?;
             let task = tokio::spawn(connection);
-            let done = client.simple_query(sql).await;
+            let done = client.simple_query(sql).await.map(|rows| {
+                let value = then(&rows);
+                (rows, value)
+            });
             drop(client);
             let _ = task.await;
             done.with_context(|| format!("{sql} on {}", redacted(&self.url)))
@@ -159,15 +173,18 @@ impl Postgres {
     /// machine (else its CPU time cannot be counted, and the ratio would
     /// leave the database out).
     fn postmaster_of_a_backend(&self) -> anyhow::Result<u32> {
-        let rows = self.execute("SELECT pg_backend_pid()")?;
-        let backend: u32 = rows
-            .iter()
-            .find_map(|m| match m {
+        // Looked up while the connection is open: once it closes, the backend
+        // exits, and a look after that found no process (a flaky CI run).
+        let (_, found) = self.while_connected("SELECT pg_backend_pid()", |rows| {
+            let backend: Option<u32> = rows.iter().find_map(|m| match m {
                 tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
                 _ => None,
-            })
-            .ok_or_else(|| anyhow!("SELECT pg_backend_pid() gave no pid"))?;
-        postmaster_of(backend).ok_or_else(|| {
+            });
+            backend.map(|pid| (pid, postmaster_of(pid)))
+        })?;
+        let (backend, postmaster) =
+            found.ok_or_else(|| anyhow!("SELECT pg_backend_pid() gave no pid"))?;
+        postmaster.ok_or_else(|| {
             anyhow!(
                 "{} is not served by a PostgreSQL process of this machine (backend pid {backend} \
                  is no postgres process here): its CPU time cannot be counted. Run the \
